@@ -1,0 +1,245 @@
+//! The `daa` command line: argument definitions and the dispatch to library calls.
+
+use crate::config::{Config, Policy, Settings};
+use crate::error::InputError;
+use crate::explore::{evaluate, exact_product, random_operands, table, PolicyResult};
+use crate::files::{write_atomic, write_string_atomic};
+use crate::golden::gemm::{gemm, GemmInput};
+use crate::golden::pe::PeParams;
+use crate::npy::{read_codes, write_f32};
+use crate::vectors::{generate, to_line};
+use anyhow::Result;
+use clap::{Args, Parser, Subcommand};
+use std::io::Write;
+use std::path::PathBuf;
+
+/// Generator and bit-exact golden model for Dynamic Asymmetric Architecture (DAA) systolic arrays.
+#[derive(Parser, Debug)]
+#[command(name = "daa", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Print the effective configuration (file plus flags, defaults filled in) as TOML.
+    Config(ConfigArgs),
+    /// Multiply two matrices with the golden model, or compare every policy on a random GEMM.
+    Gemm(GemmArgs),
+    /// Write PE-level test vectors from the golden model (`acc a0 b0 a1 b1 expected` per line).
+    Vectors(VectorArgs),
+    /// Time the golden GEMM of every policy against matrixmultiply's sgemm, in one run.
+    Bench(BenchArgs),
+}
+
+/// Configuration: a TOML file plus flags; a flag overrides the file's value of the same name.
+#[derive(Args, Debug, Clone, Default)]
+pub struct ConfigArgs {
+    /// TOML file with any of the keys format, policy, lo_bits, lo_rounding, rows, cols, name.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Input format F_in: fp32 (default), tf32, bf16, fp16, or eXmY with 2 <= X <= 8, 1 <= Y <= 23.
+    #[arg(long)]
+    pub format: Option<String>,
+    /// Who gets the full multiplier: daa (default: larger exponent sum), static (stream 0), full (two full multipliers), single (conventional one-stream PE).
+    #[arg(long)]
+    pub policy: Option<String>,
+    /// Fraction bits of the low multiplier, 0 <= L < Y. Default: 7 for formats wider than 16 bits (fp32, tf32), 3 otherwise (bf16, fp16), never above Y-1.
+    #[arg(long, value_name = "L")]
+    pub lo_bits: Option<u32>,
+    /// Rounding of low-path operands: nearest-even (default) or toward-zero.
+    #[arg(long)]
+    pub lo_rounding: Option<String>,
+    /// Array rows R, 1..=256 (default 8).
+    #[arg(long)]
+    pub rows: Option<u32>,
+    /// Array columns C, 1..=256 (default 8).
+    #[arg(long)]
+    pub cols: Option<u32>,
+    /// Name of the generated IP, a Verilog identifier (default daa_<format>_<policy>_<R>x<C>).
+    #[arg(long)]
+    pub name: Option<String>,
+}
+
+impl ConfigArgs {
+    /// The flags as settings (unset flags stay unset).
+    fn flags(&self) -> Settings {
+        Settings {
+            format: self.format.clone(),
+            policy: self.policy.clone(),
+            lo_bits: self.lo_bits,
+            lo_rounding: self.lo_rounding.clone(),
+            rows: self.rows,
+            cols: self.cols,
+            name: self.name.clone(),
+        }
+    }
+
+    /// File, then flags, validated.
+    pub fn resolve(&self) -> Result<Config, InputError> {
+        let base = match &self.config {
+            Some(path) => Settings::from_toml_file(path)?,
+            None => Settings::default(),
+        };
+        base.overridden_by(&self.flags()).resolve()
+    }
+}
+
+/// `daa gemm` arguments.
+#[derive(Args, Debug)]
+pub struct GemmArgs {
+    #[command(flatten)]
+    /// Configuration.
+    pub cfg: ConfigArgs,
+    /// A (M x K) as .npy: uint16/uint32 F_in codes, or float32 (rounded to F_in with RNE).
+    #[arg(long, requires_all = ["b", "out"])]
+    pub a: Option<PathBuf>,
+    /// B (K x N) as .npy, same dtypes as A.
+    #[arg(long, requires_all = ["a", "out"])]
+    pub b: Option<PathBuf>,
+    /// Where to write C (M x N) as float32 .npy holding the exact binary32 results.
+    #[arg(long, requires_all = ["a", "b"])]
+    pub out: Option<PathBuf>,
+    /// Write the controller and datapath statistics as JSON here.
+    #[arg(long, value_name = "FILE")]
+    pub stats: Option<PathBuf>,
+    /// Random mode (no --a/--b): shape M,K,N of the seeded random GEMM.
+    #[arg(long, default_value = "256,256,256", value_name = "M,K,N", conflicts_with = "a")]
+    pub shape: String,
+    /// Random mode: seed of the operand generator.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Random mode: share of zeros in A, like post-ReLU activations, 0 <= p < 1.
+    #[arg(long, default_value_t = 0.5)]
+    pub sparsity: f64,
+}
+
+/// `daa vectors` arguments.
+#[derive(Args, Debug)]
+pub struct VectorArgs {
+    #[command(flatten)]
+    /// Configuration.
+    pub cfg: ConfigArgs,
+    /// Number of vectors.
+    #[arg(long, default_value_t = 1000)]
+    pub count: usize,
+    /// Seed of the vector generator; same seed, same file.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Output file (one vector per line, loadable with $readmemh).
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+/// `daa bench` arguments.
+#[derive(Args, Debug)]
+pub struct BenchArgs {
+    /// M = N = K.
+    #[arg(long, default_value_t = 512)]
+    pub size: usize,
+    /// Repetitions of each golden GEMM (sgemm gets ten times as many); the best time is kept.
+    #[arg(long, default_value_t = 5)]
+    pub reps: usize,
+    /// Threads for both the golden GEMM and sgemm (default: all cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Also write the measurements as JSON here.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+}
+
+/// Runs one parsed command line, writing human-readable output to `out`.
+pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
+    match cli.command {
+        Command::Config(c) => {
+            write!(out, "{}", c.resolve()?.to_toml())?;
+        }
+        Command::Gemm(g) => run_gemm(g, out)?,
+        Command::Vectors(v) => {
+            let cfg = v.cfg.resolve()?;
+            let vs = generate(&cfg, v.count, v.seed);
+            write_atomic(&v.out, |w| {
+                for x in &vs {
+                    writeln!(w, "{}", to_line(cfg.format, x))?;
+                }
+                Ok(())
+            })?;
+            writeln!(out, "wrote {} vectors ({}, policy {}) to {}", vs.len(), cfg.format, cfg.policy, v.out.display())?;
+        }
+        Command::Bench(b) => {
+            let threads = b.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+            let r = crate::bench::run(b.size, b.reps, threads)?;
+            write!(out, "{}", crate::bench::table(&r))?;
+            if let Some(path) = b.json {
+                write_string_atomic(&path, &serde_json::to_string_pretty(&r)?)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn parse_shape(text: &str) -> Result<(usize, usize, usize), InputError> {
+    let bad = || InputError::field("shape", text, "M,K,N: three positive integers, e.g. 256,256,256");
+    let v: Vec<usize> = text.split(',').map(|s| s.trim().parse().map_err(|_| bad())).collect::<Result<_, _>>()?;
+    match v[..] {
+        [m, k, n] if m > 0 && k > 0 && n > 0 => Ok((m, k, n)),
+        _ => Err(bad()),
+    }
+}
+
+fn run_gemm(g: GemmArgs, out: &mut dyn Write) -> Result<()> {
+    let cfg = g.cfg.resolve()?;
+    if let (Some(pa), Some(pb), Some(pc)) = (&g.a, &g.b, &g.out) {
+        let a = read_codes(pa, "A", cfg.format)?;
+        let b = read_codes(pb, "B", cfg.format)?;
+        if a.cols != b.rows {
+            return Err(InputError::msg(format!(
+                "A is {}x{} and B is {}x{}: the columns of A (K) must equal the rows of B",
+                a.rows, a.cols, b.rows, b.cols
+            ))
+            .into());
+        }
+        let p = PeParams::from(&cfg);
+        let (c, stats) = gemm(&p, &GemmInput { m: a.rows, k: a.cols, n: b.cols, a: &a.codes, b: &b.codes });
+        write_f32(pc, a.rows, b.cols, &c)?;
+        if let Some(sp) = &g.stats {
+            write_string_atomic(sp, &serde_json::to_string_pretty(&stats)?)?;
+        }
+        writeln!(
+            out,
+            "C = A ({}x{}) * B ({}x{}) with {}, policy {}: wrote {}",
+            a.rows,
+            a.cols,
+            b.rows,
+            b.cols,
+            cfg.format,
+            cfg.policy,
+            pc.display()
+        )?;
+        return Ok(());
+    }
+    let (m, k, n) = parse_shape(&g.shape)?;
+    if !(0.0..1.0).contains(&g.sparsity) {
+        return Err(InputError::field("sparsity", &g.sparsity.to_string(), "0 <= sparsity < 1").into());
+    }
+    let (a, b) = random_operands(cfg.format, m, k, n, g.seed, g.sparsity);
+    let exact = exact_product(cfg.format, &a, &b);
+    let results: Vec<PolicyResult> = Policy::ALL.iter().map(|&pol| evaluate(&cfg, pol, &a, &b, &exact).1).collect();
+    writeln!(
+        out,
+        "random GEMM M={m} K={k} N={n}, {} (lo_bits {}, {}), seed {}, A sparsity {}; error against the exact (f64) product of the F_in operands:",
+        cfg.format,
+        cfg.lo_bits,
+        cfg.lo_rounding.name(),
+        g.seed,
+        g.sparsity
+    )?;
+    write!(out, "{}", table(&results))?;
+    if let Some(sp) = &g.stats {
+        write_string_atomic(sp, &serde_json::to_string_pretty(&results)?)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,258 @@
+//! One configuration: TOML file plus command-line overrides, validated in one place.
+
+use crate::error::InputError;
+use crate::format::Format;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::path::Path;
+
+/// Which stream gets the full-precision multiplier (contract section 4).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Policy {
+    /// Value-based controller: the larger exponent-sum key gets the full multiplier.
+    Daa,
+    /// Stream 0 always gets the full multiplier.
+    Static,
+    /// Two full multipliers.
+    Full,
+    /// One full multiplier, one stream: the conventional PE.
+    Single,
+}
+
+impl Policy {
+    /// Every policy, in report order.
+    pub const ALL: [Policy; 4] = [Policy::Daa, Policy::Static, Policy::Full, Policy::Single];
+    /// Allowed values as shown in errors and help.
+    pub const ALLOWED: &'static str = "daa, static, full, single";
+
+    /// The lowercase name used in configs and reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Policy::Daa => "daa",
+            Policy::Static => "static",
+            Policy::Full => "full",
+            Policy::Single => "single",
+        }
+    }
+
+    /// Parses a policy name.
+    pub fn parse(text: &str) -> Result<Policy, InputError> {
+        Policy::ALL
+            .into_iter()
+            .find(|p| p.name() == text.trim().to_ascii_lowercase())
+            .ok_or_else(|| InputError::field("policy", text, Policy::ALLOWED))
+    }
+
+    /// True for the policies that take two operand streams per cycle.
+    pub fn is_dual(self) -> bool {
+        self != Policy::Single
+    }
+
+    /// True when the second stream goes through the low-precision multiplier.
+    pub fn reduces(self) -> bool {
+        matches!(self, Policy::Daa | Policy::Static)
+    }
+}
+
+impl fmt::Display for Policy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Rounding of the low-path operands to `lo_bits` fraction bits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Rounding {
+    /// Round to nearest, ties to even.
+    NearestEven,
+    /// Truncate.
+    TowardZero,
+}
+
+impl Rounding {
+    /// Allowed values as shown in errors and help.
+    pub const ALLOWED: &'static str = "nearest-even, toward-zero";
+
+    /// The name used in configs and reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Rounding::NearestEven => "nearest-even",
+            Rounding::TowardZero => "toward-zero",
+        }
+    }
+
+    /// Parses a rounding name.
+    pub fn parse(text: &str) -> Result<Rounding, InputError> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "nearest-even" => Ok(Rounding::NearestEven),
+            "toward-zero" => Ok(Rounding::TowardZero),
+            _ => Err(InputError::field("lo_rounding", text, Rounding::ALLOWED)),
+        }
+    }
+}
+
+/// Largest array side accepted (the grid is verified up to 64 x 64).
+pub const MAX_SIDE: u32 = 256;
+/// Default array side.
+pub const DEFAULT_SIDE: u32 = 8;
+
+/// Settings as they appear in a TOML file or on the command line; every field optional.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// `fp32`, `tf32`, `bf16`, `fp16` or `eXmY`.
+    pub format: Option<String>,
+    /// `daa`, `static`, `full` or `single`.
+    pub policy: Option<String>,
+    /// Fraction bits kept on the low path.
+    pub lo_bits: Option<u32>,
+    /// `nearest-even` or `toward-zero`.
+    pub lo_rounding: Option<String>,
+    /// Array rows R.
+    pub rows: Option<u32>,
+    /// Array columns C.
+    pub cols: Option<u32>,
+    /// Name of the generated IP (a Verilog identifier).
+    pub name: Option<String>,
+}
+
+impl Settings {
+    /// Reads a TOML file; unknown keys and wrong types are errors naming the key.
+    pub fn from_toml_file(path: &Path) -> Result<Settings, InputError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| InputError::msg(format!("cannot read config file {}: {e}", path.display())))?;
+        Settings::from_toml_str(&text).map_err(|e| InputError::msg(format!("config file {}: {}", path.display(), e.0)))
+    }
+
+    /// Parses TOML text.
+    pub fn from_toml_str(text: &str) -> Result<Settings, InputError> {
+        toml::from_str(text).map_err(|e| {
+            InputError::msg(format!(
+                "{}(allowed keys: format, policy, lo_bits, lo_rounding, rows, cols, name)",
+                e.to_string().trim_end().to_owned() + "\n"
+            ))
+        })
+    }
+
+    /// Layers `over` on top of `self`: every field set in `over` wins.
+    pub fn overridden_by(self, over: &Settings) -> Settings {
+        Settings {
+            format: over.format.clone().or(self.format),
+            policy: over.policy.clone().or(self.policy),
+            lo_bits: over.lo_bits.or(self.lo_bits),
+            lo_rounding: over.lo_rounding.clone().or(self.lo_rounding),
+            rows: over.rows.or(self.rows),
+            cols: over.cols.or(self.cols),
+            name: over.name.clone().or(self.name),
+        }
+    }
+
+    /// Validates and fills defaults.
+    pub fn resolve(&self) -> Result<Config, InputError> {
+        let format = match &self.format {
+            Some(f) => Format::parse(f)?,
+            None => Format::FP32,
+        };
+        let policy = match &self.policy {
+            Some(p) => Policy::parse(p)?,
+            None => Policy::Daa,
+        };
+        let lo_bits = self.lo_bits.unwrap_or_else(|| format.default_lo_bits());
+        if lo_bits >= format.frac_bits() {
+            return Err(InputError::field(
+                "lo_bits",
+                &lo_bits.to_string(),
+                &format!("0 <= lo_bits < {} (the fraction width of {format})", format.frac_bits()),
+            ));
+        }
+        let lo_rounding = match &self.lo_rounding {
+            Some(r) => Rounding::parse(r)?,
+            None => Rounding::NearestEven,
+        };
+        let side = |field: &str, v: Option<u32>| match v {
+            None => Ok(DEFAULT_SIDE),
+            Some(n) if (1..=MAX_SIDE).contains(&n) => Ok(n),
+            Some(n) => Err(InputError::field(field, &n.to_string(), &format!("1 ..= {MAX_SIDE}"))),
+        };
+        let rows = side("rows", self.rows)?;
+        let cols = side("cols", self.cols)?;
+        let name = match &self.name {
+            Some(n) => {
+                if !is_identifier(n) {
+                    return Err(InputError::field(
+                        "name",
+                        n,
+                        "a Verilog identifier: a letter or '_' then letters, digits or '_', at most 64 characters",
+                    ));
+                }
+                n.clone()
+            }
+            None => default_name(format, policy, rows, cols),
+        };
+        Ok(Config { format, policy, lo_bits, lo_rounding, rows, cols, name })
+    }
+}
+
+fn is_identifier(s: &str) -> bool {
+    let mut chars = s.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && s.len() <= 64
+}
+
+/// The name used when none is given: `daa_<format>_<policy>_<R>x<C>`.
+pub fn default_name(format: Format, policy: Policy, rows: u32, cols: u32) -> String {
+    format!("daa_{}_{}_{}x{}", format.name(), policy.name(), rows, cols)
+}
+
+/// A validated configuration.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Config {
+    /// Input format F_in.
+    pub format: Format,
+    /// Controller policy.
+    pub policy: Policy,
+    /// Fraction bits kept on the low path (L).
+    pub lo_bits: u32,
+    /// Rounding of the low path.
+    pub lo_rounding: Rounding,
+    /// Array rows.
+    pub rows: u32,
+    /// Array columns.
+    pub cols: u32,
+    /// Name of the generated IP.
+    pub name: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Settings::default().resolve().expect("defaults are valid")
+    }
+}
+
+impl Config {
+    /// Every field made explicit, for echoing as TOML.
+    pub fn to_settings(&self) -> Settings {
+        Settings {
+            format: Some(self.format.name()),
+            policy: Some(self.policy.name().into()),
+            lo_bits: Some(self.lo_bits),
+            lo_rounding: Some(self.lo_rounding.name().into()),
+            rows: Some(self.rows),
+            cols: Some(self.cols),
+            name: Some(self.name.clone()),
+        }
+    }
+
+    /// The effective configuration as TOML.
+    pub fn to_toml(&self) -> String {
+        toml::to_string(&self.to_settings()).expect("settings serialize")
+    }
+
+    /// The same configuration with another policy (and the default name for it, if the name was defaulted).
+    pub fn with_policy(&self, policy: Policy) -> Config {
+        let defaulted = self.name == default_name(self.format, self.policy, self.rows, self.cols);
+        let name = if defaulted { default_name(self.format, policy, self.rows, self.cols) } else { self.name.clone() };
+        Config { policy, name, ..self.clone() }
+    }
+}

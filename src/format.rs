@@ -1,0 +1,256 @@
+//! Input number formats `eXmY`: parsing, decoding codes to binary32 and RNE encoding into F_in.
+
+use crate::error::InputError;
+use std::fmt;
+
+/// Smallest and largest exponent width the contract allows.
+pub const EXP_BITS_RANGE: (u32, u32) = (2, 8);
+/// Smallest and largest fraction width the contract allows.
+pub const FRAC_BITS_RANGE: (u32, u32) = (1, 23);
+
+/// Canonical quiet NaN of binary32 (contract section 3, amendment 3).
+pub const CANONICAL_NAN: u32 = 0x7FC0_0000;
+
+/// A floating-point input format: sign, `exp_bits` exponent bits, `frac_bits` fraction bits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Format {
+    exp_bits: u32,
+    frac_bits: u32,
+}
+
+/// Named formats and their `eXmY` shapes.
+pub const PRESETS: [(&str, u32, u32); 4] = [("fp32", 8, 23), ("tf32", 8, 10), ("bf16", 8, 7), ("fp16", 5, 10)];
+
+/// The text shown wherever a format is rejected.
+pub const FORMAT_ALLOWED: &str = "fp32, tf32, bf16, fp16, or eXmY with 2 <= X <= 8 and 1 <= Y <= 23 (e.g. e5m2)";
+
+impl Format {
+    /// IEEE binary32, the default input format.
+    pub const FP32: Format = Format { exp_bits: 8, frac_bits: 23 };
+    /// bfloat16.
+    pub const BF16: Format = Format { exp_bits: 8, frac_bits: 7 };
+    /// IEEE binary16.
+    pub const FP16: Format = Format { exp_bits: 5, frac_bits: 10 };
+    /// NVIDIA TensorFloat-32 (19 bits).
+    pub const TF32: Format = Format { exp_bits: 8, frac_bits: 10 };
+
+    /// A format from its field widths, checked against the contract's range.
+    pub fn new(exp_bits: u32, frac_bits: u32) -> Result<Format, InputError> {
+        let ok = (EXP_BITS_RANGE.0..=EXP_BITS_RANGE.1).contains(&exp_bits)
+            && (FRAC_BITS_RANGE.0..=FRAC_BITS_RANGE.1).contains(&frac_bits);
+        if ok {
+            Ok(Format { exp_bits, frac_bits })
+        } else {
+            Err(InputError::field("format", &format!("e{exp_bits}m{frac_bits}"), FORMAT_ALLOWED))
+        }
+    }
+
+    /// Parses a preset name or `eXmY` (case-insensitive).
+    pub fn parse(text: &str) -> Result<Format, InputError> {
+        let t = text.trim().to_ascii_lowercase();
+        if let Some(&(_, x, y)) = PRESETS.iter().find(|p| p.0 == t) {
+            return Format::new(x, y);
+        }
+        let bad = || InputError::field("format", text, FORMAT_ALLOWED);
+        let rest = t.strip_prefix('e').ok_or_else(bad)?;
+        let (x, y) = rest.split_once('m').ok_or_else(bad)?;
+        let x: u32 = x.parse().map_err(|_| bad())?;
+        let y: u32 = y.parse().map_err(|_| bad())?;
+        Format::new(x, y).map_err(|_| bad())
+    }
+
+    /// Exponent field width X.
+    #[inline]
+    pub fn exp_bits(self) -> u32 {
+        self.exp_bits
+    }
+    /// Fraction field width Y.
+    #[inline]
+    pub fn frac_bits(self) -> u32 {
+        self.frac_bits
+    }
+    /// Total code width 1 + X + Y.
+    #[inline]
+    pub fn width(self) -> u32 {
+        1 + self.exp_bits + self.frac_bits
+    }
+    /// IEEE exponent bias 2^(X-1) - 1.
+    #[inline]
+    pub fn bias(self) -> i32 {
+        (1 << (self.exp_bits - 1)) - 1
+    }
+    /// All-ones exponent field (Inf/NaN).
+    #[inline]
+    pub fn exp_max(self) -> u32 {
+        (1 << self.exp_bits) - 1
+    }
+    /// Hex digits needed for one code.
+    pub fn hex_digits(self) -> usize {
+        self.width().div_ceil(4) as usize
+    }
+    /// Mask of the valid code bits.
+    #[inline]
+    pub fn code_mask(self) -> u32 {
+        if self.width() == 32 {
+            u32::MAX
+        } else {
+            (1u32 << self.width()) - 1
+        }
+    }
+    /// True when the product of two significands fits binary32 exactly (2(Y+1) <= 24).
+    pub fn product_is_exact(self) -> bool {
+        2 * (self.frac_bits + 1) <= 24
+    }
+    /// The preset name if there is one, else `eXmY`.
+    pub fn name(self) -> String {
+        PRESETS
+            .iter()
+            .find(|p| p.1 == self.exp_bits && p.2 == self.frac_bits)
+            .map(|p| p.0.to_string())
+            .unwrap_or_else(|| format!("e{}m{}", self.exp_bits, self.frac_bits))
+    }
+
+    /// Default low-path width: 7 (bf16-width multiplier) above 16 bits, 3 at 16 bits or less, never above Y-1.
+    pub fn default_lo_bits(self) -> u32 {
+        let wanted = if self.width() > 16 { 7 } else { 3 };
+        wanted.min(self.frac_bits - 1)
+    }
+
+    /// Sign bit of a code.
+    #[inline]
+    pub fn sign(self, code: u32) -> u32 {
+        (code >> (self.width() - 1)) & 1
+    }
+    /// Raw biased exponent field of a code.
+    #[inline]
+    pub fn exp_field(self, code: u32) -> u32 {
+        (code >> self.frac_bits) & self.exp_max()
+    }
+    /// Fraction field of a code.
+    #[inline]
+    pub fn frac_field(self, code: u32) -> u32 {
+        code & ((1 << self.frac_bits) - 1)
+    }
+
+    /// Widens a code exactly to binary32 bits, with DAZ and canonical NaN.
+    ///
+    /// Written with selects rather than branches: operand decoding runs over whole
+    /// matrices of random data, where branches mispredict.
+    #[inline(always)]
+    pub fn decode_bits(self, code: u32) -> u32 {
+        let s = self.sign(code) << 31;
+        let e = self.exp_field(code);
+        let f = self.frac_field(code);
+        let normal = s | ((e + (127 - self.bias()) as u32) << 23) | (f << (23 - self.frac_bits));
+        let special = if f == 0 { s | 0x7F80_0000 } else { CANONICAL_NAN };
+        let nonzero = if e == self.exp_max() { special } else { normal };
+        if e == 0 {
+            s
+        } else {
+            nonzero
+        }
+    }
+
+    /// Widens a code exactly to binary32, with DAZ and canonical NaN.
+    #[inline]
+    pub fn decode(self, code: u32) -> f32 {
+        f32::from_bits(self.decode_bits(code))
+    }
+
+    /// Rounds a binary32 value to this format with round-to-nearest-even.
+    ///
+    /// A binary32 subnormal is read as zero first (DAZ). Results in F_in's subnormal
+    /// range are rounded IEEE-style at the subnormal quantum and kept as subnormal codes
+    /// (the reader flushes them); overflow gives Inf; NaN gives F_in's canonical quiet NaN.
+    pub fn encode_rne(self, x: f32) -> u32 {
+        let bits = x.to_bits();
+        let sign = (bits >> 31) << (self.width() - 1);
+        let e32 = (bits >> 23) & 0xFF;
+        let f32_frac = bits & 0x7F_FFFF;
+        let y = self.frac_bits;
+        if e32 == 0xFF {
+            return if f32_frac == 0 { sign | (self.exp_max() << y) } else { (self.exp_max() << y) | (1 << (y - 1)) };
+        }
+        if e32 == 0 {
+            return sign;
+        }
+        let sig = (1u64 << 23) | f32_frac as u64;
+        let e_in = e32 as i32 - 127 + self.bias();
+        let mag = if e_in >= 1 {
+            let r = rne_shift(sig, 23 - y);
+            // A carry out of the significand bumps the exponent; the sum below does it.
+            let code = ((e_in as u64) << y) + r - (1u64 << y);
+            code.min((self.exp_max() as u64) << y)
+        } else {
+            // Subnormal range: quantum 2^(1-bias-Y); a carry reaches the min normal by itself.
+            rne_shift(sig, 23 - y + (1 - e_in) as u32)
+        };
+        sign | mag as u32
+    }
+
+    /// Decodes a code into its fields for human-readable reports.
+    pub fn describe(self, code: u32) -> String {
+        let e = self.exp_field(code);
+        let f = self.frac_field(code);
+        let class = if e == 0 && f == 0 {
+            "zero"
+        } else if e == 0 {
+            "subnormal(DAZ->0)"
+        } else if e == self.exp_max() && f == 0 {
+            "inf"
+        } else if e == self.exp_max() {
+            "nan"
+        } else {
+            "normal"
+        };
+        format!(
+            "{:0w$x} [{} s={} e={:#x} f={:#x} {}] = {:e}",
+            code,
+            self.name(),
+            self.sign(code),
+            e,
+            f,
+            class,
+            self.decode(code),
+            w = self.hex_digits()
+        )
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.name())
+    }
+}
+
+/// Shifts `m` right by `s` bits with round-to-nearest-even.
+pub fn rne_shift(m: u64, s: u32) -> u64 {
+    if s == 0 {
+        return m;
+    }
+    if s >= 63 {
+        return 0;
+    }
+    let q = m >> s;
+    let rem = m & ((1u64 << s) - 1);
+    let half = 1u64 << (s - 1);
+    if rem > half || (rem == half && q & 1 == 1) {
+        q + 1
+    } else {
+        q
+    }
+}
+
+/// Describes binary32 bits field by field for human-readable reports.
+pub fn describe_f32(bits: u32) -> String {
+    let e = (bits >> 23) & 0xFF;
+    let f = bits & 0x7F_FFFF;
+    let class = match (e, f) {
+        (0, 0) => "zero",
+        (0, _) => "subnormal",
+        (0xFF, 0) => "inf",
+        (0xFF, _) => "nan",
+        _ => "normal",
+    };
+    format!("{:08x} [s={} e={:#04x} f={:#08x} {}] = {:e}", bits, bits >> 31, e, f, class, f32::from_bits(bits))
+}

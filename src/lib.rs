@@ -1,0 +1,12 @@
+//! daa-gen: generator and bit-exact golden model for Dynamic Asymmetric Architecture arrays.
+
+pub mod bench;
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod explore;
+pub mod files;
+pub mod format;
+pub mod golden;
+pub mod npy;
+pub mod vectors;

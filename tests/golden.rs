@@ -1,0 +1,432 @@
+//! The golden model against independent oracles: host f32, `half`, the integer softfloat,
+//! hand-written expected values for every corner class, and its own ordered reference.
+
+use daa_gen::config::{Policy, Rounding, Settings};
+use daa_gen::format::{Format, CANONICAL_NAN};
+use daa_gen::golden::arith::{add, mul, q};
+use daa_gen::golden::gemm::{gemm, gemm_reference, GemmInput};
+use daa_gen::golden::pe::{high_stream, key, step_dual, PeParams};
+use daa_gen::golden::softfloat;
+use proptest::prelude::*;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+fn f(bits: u32) -> f32 {
+    f32::from_bits(bits)
+}
+fn bits(x: f32) -> u32 {
+    x.to_bits()
+}
+
+/// Host f32 plus the contract's amendments, written here independently of `arith`.
+fn host_flush(x: f32) -> f32 {
+    if x.is_nan() {
+        f(CANONICAL_NAN)
+    } else if x != 0.0 && x.abs() < f32::MIN_POSITIVE {
+        if x < 0.0 {
+            -0.0
+        } else {
+            0.0
+        }
+    } else {
+        x
+    }
+}
+fn host_mul(a: f32, b: f32) -> f32 {
+    host_flush(host_flush(a) * host_flush(b))
+}
+fn host_add(a: f32, b: f32) -> f32 {
+    host_flush(host_flush(a) + host_flush(b))
+}
+
+fn params(format: Format, policy: Policy, lo_bits: u32, r: Rounding) -> PeParams {
+    PeParams { format, policy, lo_bits, lo_rounding: r }
+}
+
+// ---------------------------------------------------------------- formats
+
+#[test]
+fn parse_formats_and_reject_out_of_range() {
+    assert_eq!(Format::parse("fp32").unwrap(), Format::FP32);
+    assert_eq!(Format::parse("BF16").unwrap(), Format::BF16);
+    assert_eq!(Format::parse("e5m10").unwrap(), Format::FP16);
+    assert_eq!(Format::parse("e5m2").unwrap().width(), 8);
+    for bad in ["e1m3", "e9m3", "e5m0", "e5m24", "fp8", "5m2", "e5", ""] {
+        let e = Format::parse(bad).unwrap_err().0;
+        assert!(e.contains("`format`") && e.contains("eXmY"), "{bad}: {e}");
+    }
+}
+
+#[test]
+fn decode_matches_half_for_every_bf16_and_fp16_code() {
+    for code in 0..=u16::MAX {
+        let h = half::f16::from_bits(code).to_f32();
+        let b = half::bf16::from_bits(code).to_f32();
+        for (fmt, want) in [(Format::FP16, h), (Format::BF16, b)] {
+            let got = fmt.decode(code as u32);
+            if want.is_nan() {
+                assert_eq!(bits(got), CANONICAL_NAN);
+            } else if want != 0.0 && want.abs() < (2.0f32).powi(1 - fmt.bias()) {
+                // F_in subnormal: DAZ.
+                assert_eq!(bits(got), bits(want) & 0x8000_0000, "{fmt} {code:#x}");
+            } else {
+                assert_eq!(bits(got), bits(want), "{fmt} {code:#x}");
+            }
+        }
+    }
+}
+
+#[test]
+fn encode_rne_matches_half_and_round_trips() {
+    let mut rng = ChaCha8Rng::seed_from_u64(7);
+    for i in 0..400_000u32 {
+        let x = if i < 1000 { f((i << 13) ^ 0x3F80_0000) } else { f(rng.random()) };
+        if x.is_nan() || (x != 0.0 && x.abs() < f32::MIN_POSITIVE) {
+            continue;
+        }
+        assert_eq!(Format::FP16.encode_rne(x), half::f16::from_f32(x).to_bits() as u32, "fp16 {x:e}");
+        assert_eq!(Format::BF16.encode_rne(x), half::bf16::from_f32(x).to_bits() as u32, "bf16 {x:e}");
+    }
+    // Every finite code of a few formats survives decode -> encode.
+    for fmt in [Format::FP16, Format::BF16, Format::parse("e5m2").unwrap(), Format::parse("e3m4").unwrap()] {
+        for code in 0..(1u32 << fmt.width()) {
+            let e = fmt.exp_field(code);
+            if e != 0 && e != fmt.exp_max() {
+                assert_eq!(fmt.encode_rne(fmt.decode(code)), code, "{fmt} {code:#x}");
+            }
+        }
+    }
+}
+
+#[test]
+fn encode_rne_specials() {
+    let e5m2 = Format::parse("e5m2").unwrap();
+    assert_eq!(e5m2.encode_rne(f32::INFINITY), 0x7C);
+    assert_eq!(e5m2.encode_rne(f32::NEG_INFINITY), 0xFC);
+    assert_eq!(e5m2.encode_rne(f32::NAN), 0x7E);
+    assert_eq!(e5m2.encode_rne(-0.0), 0x80);
+    // 57344 is e5m2's max; 61440 is the midpoint to 65536 (odd mantissa 11 -> ties up to Inf).
+    assert_eq!(e5m2.encode_rne(57344.0), 0x7B);
+    assert_eq!(e5m2.encode_rne(61440.0), 0x7C);
+    assert_eq!(e5m2.encode_rne(1.125), 0x3C); // tie 1.0/1.25 -> even 1.0
+    assert_eq!(e5m2.encode_rne(1.375), 0x3E); // tie 1.25/1.5 -> even 1.5
+                                              // A binary32 subnormal is read as zero before rounding (DAZ).
+    assert_eq!(Format::BF16.encode_rne(f(0x007F_FFFF)), 0);
+    assert_eq!(Format::FP32.encode_rne(f(0x8000_0001)), 0x8000_0000);
+}
+
+// ---------------------------------------------------------------- arithmetic corner classes
+
+#[test]
+fn mul_corner_cases_by_hand() {
+    let one = 1.0f32;
+    assert_eq!(bits(mul(0.0, -3.0)), 0x8000_0000, "+0 * -x = -0");
+    assert_eq!(bits(mul(-0.0, -3.0)), 0, "-0 * -x = +0");
+    assert_eq!(bits(mul(f(0x0000_0001), 2.0)), 0, "subnormal input is zero");
+    assert_eq!(bits(mul(f(0x8040_0000), one)), 0x8000_0000, "negative subnormal is -0");
+    assert_eq!(bits(mul(f32::INFINITY, 0.0)), CANONICAL_NAN);
+    assert_eq!(bits(mul(f32::INFINITY, -2.0)), 0xFF80_0000);
+    assert_eq!(bits(mul(f(0xFFC0_1234), one)), CANONICAL_NAN, "NaN is canonical");
+    assert_eq!(bits(mul(f32::MAX, 2.0)), 0x7F80_0000, "overflow to Inf");
+    assert_eq!(bits(mul(f32::MIN_POSITIVE, 0.5)), 0, "FTZ of a subnormal product");
+    assert_eq!(bits(mul(-f32::MIN_POSITIVE, 0.5)), 0x8000_0000);
+    assert_eq!(bits(mul(f32::MIN_POSITIVE, 1.0)), 0x0080_0000, "smallest normal survives");
+    // (1 + 2^-23)(1 + 2^-23) = 1 + 2^-22 + 2^-46: rounds down to 1 + 2^-22.
+    assert_eq!(bits(mul(f(0x3F80_0001), f(0x3F80_0001))), 0x3F80_0002);
+    // (1 + 2^-12)^2 = 1 + 2^-11 + 2^-24: an exact tie, even is 1 + 2^-11.
+    assert_eq!(bits(mul(f(0x3F80_0800), f(0x3F80_0800))), 0x3F80_1000);
+    // (1 + 2^-12)(1 + 3*2^-12) = 1 + 2^-10 + 3*2^-24: tie above odd 1+2^-10+2^-23 -> up.
+    assert_eq!(bits(mul(f(0x3F80_0800), f(0x3F80_1800))), 0x3F80_2002);
+    // (1 - 2^-23) * 2^-126 = 2^-126 - 2^-149 is an exact subnormal: flushed.
+    assert_eq!(bits(mul(f(0x3F7F_FFFE), f32::MIN_POSITIVE)), 0);
+    // (1 - 2^-24) * 2^-126 is a tie at the subnormal quantum 2^-149 and rounds (even) up to
+    // 2^-126, which survives FTZ; x86's FTZ mode, which judges before that rounding, would flush it.
+    assert_eq!(bits(mul(f(0x3F7F_FFFF), f32::MIN_POSITIVE)), 0x0080_0000);
+    assert_eq!(softfloat::mul(0x3F7F_FFFF, 0x0080_0000), 0x0080_0000);
+}
+
+#[test]
+fn add_corner_cases_by_hand() {
+    assert_eq!(bits(add(0.0, -0.0)), 0, "+0 + -0 = +0");
+    assert_eq!(bits(add(-0.0, -0.0)), 0x8000_0000, "-0 + -0 = -0");
+    assert_eq!(bits(add(1.5, -1.5)), 0, "exact cancellation gives +0");
+    assert_eq!(bits(add(f32::INFINITY, f32::NEG_INFINITY)), CANONICAL_NAN);
+    assert_eq!(bits(add(f32::MAX, f32::MAX)), 0x7F80_0000);
+    assert_eq!(bits(add(f(0x0000_0010), 1.0)), 0x3F80_0000, "subnormal input is zero");
+    // 1.5 * 2^-126 - 2^-126 = 2^-127: subnormal result, flushed.
+    assert_eq!(bits(add(1.5 * f32::MIN_POSITIVE, -f32::MIN_POSITIVE)), 0);
+    assert_eq!(bits(add(-1.5 * f32::MIN_POSITIVE, f32::MIN_POSITIVE)), 0x8000_0000);
+    // Ties: 1 + 2^-24 -> 1 (even); (1 + 2^-23) + 2^-24 -> 1 + 2^-22 (even).
+    assert_eq!(bits(add(1.0, f(0x3380_0000))), 0x3F80_0000);
+    assert_eq!(bits(add(f(0x3F80_0001), f(0x3380_0000))), 0x3F80_0002);
+    // Carry into the exponent: (2 - 2^-23) + 2^-23 = 2.
+    assert_eq!(bits(add(f(0x3FFF_FFFF), f(0x3400_0000))), 0x4000_0000);
+}
+
+#[test]
+fn q_corner_cases_by_hand() {
+    let ne = Rounding::NearestEven;
+    let tz = Rounding::TowardZero;
+    // 1 + 2^-8 with L = 7: a tie, even is 1.0; 1 + 3*2^-8: tie, odd, rounds up to 1 + 2^-6.
+    assert_eq!(bits(q(f(0x3F80_8000), 7, ne)), 0x3F80_0000);
+    assert_eq!(bits(q(f(0x3F81_8000), 7, ne)), 0x3F82_0000);
+    assert_eq!(bits(q(f(0x3F81_8000), 7, tz)), 0x3F81_0000);
+    // Carry into the exponent: 1.11111111b with L = 7 -> 2.0.
+    assert_eq!(bits(q(f(0x3FFF_8000), 7, ne)), 0x4000_0000);
+    assert_eq!(bits(q(f(0x3FFF_8000), 7, tz)), 0x3FFF_0000);
+    // Out of the largest binade: Inf.
+    assert_eq!(bits(q(f32::MAX, 7, ne)), 0x7F80_0000);
+    assert_eq!(bits(q(-f32::MAX, 0, ne)), 0xFF80_0000);
+    // L = 0 keeps one significant bit: 1.5 -> 2 (tie, odd), 1.25 -> 1.
+    assert_eq!(q(1.5, 0, ne), 2.0);
+    assert_eq!(q(1.25, 0, ne), 1.0);
+    for special in [0.0f32, -0.0, f32::INFINITY, f32::NEG_INFINITY] {
+        assert_eq!(bits(q(special, 3, ne)), bits(special));
+    }
+    assert!(q(f32::NAN, 3, ne).is_nan());
+    assert_eq!(bits(q(f(0x8000_0003), 3, ne)), 0x8000_0000, "subnormal read as -0");
+}
+
+#[test]
+fn controller_keys_and_ties() {
+    let fp16 = Format::FP16;
+    let p = params(fp16, Policy::Daa, 3, Rounding::NearestEven);
+    let one = 0x3C00; // e = 15
+    let two = 0x4000; // e = 16
+    assert_eq!(key(fp16, one, two), 31);
+    assert_eq!(key(fp16, 0x0001, two), 0, "subnormal operand: key 0");
+    assert_eq!(key(fp16, 0x7C00, one), 31 + 15, "Inf counts with its all-ones field");
+    assert_eq!(high_stream(&p, one, two, two, one), 0, "tie goes to stream 0");
+    assert_eq!(high_stream(&p, one, one, two, one), 1);
+    assert_eq!(high_stream(&p, 0, two, one, one), 1, "zero stream 0 has key 0");
+    assert_eq!(high_stream(&p, one, one, 0x8000, two), 0);
+    let st = params(fp16, Policy::Static, 3, Rounding::NearestEven);
+    assert_eq!(high_stream(&st, one, one, two, two), 0, "static: always stream 0");
+    // The low path really is reduced: 1 + 2^-10 has its last bit dropped on stream 1 only.
+    let fine = 0x3C01;
+    let t = step_dual(&p, 0.0, two, one, fine, one);
+    assert_eq!((t.high, t.p_high, t.p_low), (0, 2.0, 1.0));
+    let t = step_dual(&params(fp16, Policy::Full, 3, Rounding::NearestEven), 0.0, two, one, fine, one);
+    assert_eq!(t.p_low, 1.0 + 2f32.powi(-10));
+}
+
+// ---------------------------------------------------------------- softfloat vs host
+
+fn interesting_bits(rng: &mut ChaCha8Rng) -> u32 {
+    let s = rng.random::<u32>() & 0x8000_0000;
+    match rng.random_range(0..10) {
+        0 => s,
+        1 => s | rng.random_range(1..0x80_0000),
+        2 => s | 0x7F80_0000,
+        3 => s | 0x7F80_0000 | rng.random_range(1..0x80_0000),
+        4 => s | (rng.random_range(1..6u32) << 23) | rng.random_range(0..0x80_0000),
+        5 => s | (rng.random_range(250..255u32) << 23) | rng.random_range(0..0x80_0000),
+        6 => s | (rng.random_range(100..160u32) << 23) | (rng.random_range(0..0x80_0000) & 0x7F_F000),
+        _ => rng.random(),
+    }
+}
+
+#[test]
+fn softfloat_equals_host_arithmetic_on_two_million_pairs() {
+    let mut rng = ChaCha8Rng::seed_from_u64(11);
+    for _ in 0..1_000_000 {
+        let (a, b) = (interesting_bits(&mut rng), interesting_bits(&mut rng));
+        assert_eq!(softfloat::mul(a, b), bits(mul(f(a), f(b))), "mul {a:08x} {b:08x}");
+        assert_eq!(softfloat::add(a, b), bits(add(f(a), f(b))), "add {a:08x} {b:08x}");
+        assert_eq!(bits(mul(f(a), f(b))), bits(host_mul(f(a), f(b))));
+        assert_eq!(bits(add(f(a), f(b))), bits(host_add(f(a), f(b))));
+    }
+    // Sums of nearby values exercise cancellation and the subnormal boundary.
+    for _ in 0..200_000 {
+        let a = interesting_bits(&mut rng) & 0x7FFF_FFFF;
+        let b = (a ^ 0x8000_0000).wrapping_add(rng.random_range(0..64)) ^ (rng.random::<u32>() & 1);
+        assert_eq!(softfloat::add(a, b), bits(add(f(a), f(b))), "add {a:08x} {b:08x}");
+    }
+}
+
+proptest! {
+    #[test]
+    fn softfloat_mul_add_equal_host(a in any::<u32>(), b in any::<u32>()) {
+        prop_assert_eq!(softfloat::mul(a, b), bits(host_mul(f(a), f(b))));
+        prop_assert_eq!(softfloat::add(a, b), bits(host_add(f(a), f(b))));
+    }
+}
+
+// ---------------------------------------------------------------- GEMM
+
+fn random_codes(rng: &mut ChaCha8Rng, fmt: Format, len: usize, narrow: bool) -> Vec<u32> {
+    (0..len)
+        .map(|_| {
+            let c = rng.random::<u32>() & fmt.code_mask();
+            match rng.random_range(0..10) {
+                0 => 0,
+                1 if narrow => c,
+                _ => {
+                    // Keep the exponent near the bias so products stay in range.
+                    let spread = (fmt.bias() / 3).max(1);
+                    let e = (fmt.bias() + rng.random_range(-spread..=spread)).clamp(1, fmt.exp_max() as i32 - 1) as u32;
+                    (c & !(fmt.exp_max() << fmt.frac_bits())) | (e << fmt.frac_bits())
+                }
+            }
+        })
+        .collect()
+}
+
+fn random_params(rng: &mut ChaCha8Rng) -> PeParams {
+    let x = rng.random_range(2..=8);
+    let y = rng.random_range(1..=23);
+    let fmt = Format::new(x, y).unwrap();
+    let policy = Policy::ALL[rng.random_range(0..4)];
+    let r = if rng.random_bool(0.5) { Rounding::NearestEven } else { Rounding::TowardZero };
+    params(fmt, policy, rng.random_range(0..y), r)
+}
+
+#[test]
+fn fast_gemm_equals_ordered_reference_with_statistics() {
+    let mut rng = ChaCha8Rng::seed_from_u64(3);
+    for case in 0..300 {
+        let p = random_params(&mut rng);
+        let (m, k, n) = (rng.random_range(1..12), rng.random_range(1..40), rng.random_range(1..40));
+        // Every third case draws raw codes: subnormals, Inf, NaN and the FTZ kernels.
+        let narrow = case % 3 == 0;
+        let a = random_codes(&mut rng, p.format, m * k, narrow);
+        let b = random_codes(&mut rng, p.format, k * n, narrow);
+        let g = GemmInput { m, k, n, a: &a, b: &b };
+        let (fast, fs) = gemm(&p, &g);
+        let (slow, ss) = gemm_reference(&p, &g);
+        let fb: Vec<u32> = fast.iter().map(|x| x.to_bits()).collect();
+        let sb: Vec<u32> = slow.iter().map(|x| x.to_bits()).collect();
+        assert_eq!(fb, sb, "case {case}: {p:?} {m}x{k}x{n}");
+        assert_eq!(fs, ss, "case {case}: statistics, {p:?} {m}x{k}x{n}");
+    }
+}
+
+#[test]
+fn fast_gemm_takes_the_ftz_kernel_when_products_can_underflow() {
+    // fp32 operands around 2^-60: products near 2^-120 and partial sums cross 2^-126.
+    let mut rng = ChaCha8Rng::seed_from_u64(5);
+    let p = params(Format::FP32, Policy::Daa, 7, Rounding::NearestEven);
+    let (m, k, n) = (9, 33, 21);
+    let gen = |rng: &mut ChaCha8Rng, len| -> Vec<u32> {
+        (0..len).map(|_| (rng.random::<u32>() & 0x807F_FFFF) | (rng.random_range(60..70u32) << 23)).collect()
+    };
+    let (a, b) = (gen(&mut rng, m * k), gen(&mut rng, k * n));
+    let g = GemmInput { m, k, n, a: &a, b: &b };
+    let (fast, fs) = gemm(&p, &g);
+    let (slow, ss) = gemm_reference(&p, &g);
+    // No operand is zero, so every zero product is a flushed one.
+    assert!(ss.zero_products > 0, "the case must flush something");
+    assert_eq!(fs, ss);
+    assert_eq!(
+        fast.iter().map(|x| x.to_bits()).collect::<Vec<_>>(),
+        slow.iter().map(|x| x.to_bits()).collect::<Vec<_>>()
+    );
+}
+
+/// The plain fold with host f32: what `full` and `single` must equal bit for bit.
+fn host_fold(fmt: Format, a: &[u32], b: &[u32], m: usize, k: usize, n: usize, dual: bool) -> Vec<u32> {
+    let mut c = Vec::with_capacity(m * n);
+    for i in 0..m {
+        for j in 0..n {
+            let x = |kk: usize| if kk < k { fmt.decode(a[i * k + kk]) } else { 0.0 };
+            let y = |kk: usize| if kk < k { fmt.decode(b[kk * n + j]) } else { 0.0 };
+            let mut acc = 0f32;
+            if dual {
+                for t in 0..k.div_ceil(2) {
+                    let s = host_add(host_mul(x(2 * t), y(2 * t)), host_mul(x(2 * t + 1), y(2 * t + 1)));
+                    acc = host_add(acc, s);
+                }
+            } else {
+                for kk in 0..k {
+                    acc = host_add(acc, host_mul(x(kk), y(kk)));
+                }
+            }
+            c.push(acc.to_bits());
+        }
+    }
+    c
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+    #[test]
+    fn full_and_single_equal_the_host_fold(seed in any::<u64>(), m in 1usize..10, k in 1usize..50, n in 1usize..40, x in 2u32..=8, y in 1u32..=23) {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let fmt = Format::new(x, y).unwrap();
+        let a = random_codes(&mut rng, fmt, m * k, seed % 2 == 0);
+        let b = random_codes(&mut rng, fmt, k * n, seed % 2 == 0);
+        let g = GemmInput { m, k, n, a: &a, b: &b };
+        for (policy, dual) in [(Policy::Full, true), (Policy::Single, false)] {
+            let (c, _) = gemm(&params(fmt, policy, 0, Rounding::NearestEven), &g);
+            prop_assert_eq!(c.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), host_fold(fmt, &a, &b, m, k, n, dual));
+        }
+    }
+
+    #[test]
+    fn results_do_not_depend_on_tiling(seed in any::<u64>(), m in 2usize..30, k in 1usize..30, n in 2usize..40, rm in 1usize..30, cn in 1usize..40) {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let p = random_params(&mut rng);
+        let a = random_codes(&mut rng, p.format, m * k, true);
+        let b = random_codes(&mut rng, p.format, k * n, true);
+        let (whole, _) = gemm(&p, &GemmInput { m, k, n, a: &a, b: &b });
+        let (rm, cn) = (rm.min(m), cn.min(n));
+        // Tiles of rm rows x cn columns, each its own GEMM.
+        for i0 in (0..m).step_by(rm) {
+            for j0 in (0..n).step_by(cn) {
+                let (tm, tn) = (rm.min(m - i0), cn.min(n - j0));
+                let ta: Vec<u32> = (i0..i0 + tm).flat_map(|i| a[i * k..(i + 1) * k].to_vec()).collect();
+                let tb: Vec<u32> = (0..k).flat_map(|kk| b[kk * n + j0..kk * n + j0 + tn].to_vec()).collect();
+                let (tile, _) = gemm(&p, &GemmInput { m: tm, k, n: tn, a: &ta, b: &tb });
+                for i in 0..tm {
+                    for j in 0..tn {
+                        prop_assert_eq!(tile[i * tn + j].to_bits(), whole[(i0 + i) * n + j0 + j].to_bits());
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn odd_k_pads_stream_one_with_zero() {
+    let p = params(Format::BF16, Policy::Daa, 3, Rounding::NearestEven);
+    let one = Format::BF16.encode_rne(1.0);
+    let three = Format::BF16.encode_rne(3.0);
+    // K = 3: steps (1*1 + 3*3) then (1*3 + 0).
+    let a = [one, three, one];
+    let b = [one, three, three];
+    let (c, st) = gemm(&p, &GemmInput { m: 1, k: 3, n: 1, a: &a, b: &b });
+    assert_eq!(c[0], 13.0);
+    assert_eq!(st.steps, 2);
+    assert_eq!(st.products, 4);
+    assert_eq!(st.zero_products, 1);
+    assert_eq!((st.high_stream0, st.high_stream1), (1, 1));
+}
+
+#[test]
+fn config_defaults_follow_the_documented_rule() {
+    for (fmt, lo) in [("fp32", 7), ("tf32", 7), ("bf16", 3), ("fp16", 3), ("e5m2", 1), ("e4m1", 0), ("e8m15", 7)] {
+        let c = Settings { format: Some(fmt.into()), ..Default::default() }.resolve().unwrap();
+        assert_eq!(c.lo_bits, lo, "{fmt}");
+    }
+}
+
+#[test]
+fn fast_gemm_equals_reference_across_strips_and_row_tiles() {
+    let mut rng = ChaCha8Rng::seed_from_u64(9);
+    for policy in Policy::ALL {
+        let p = params(Format::FP32, policy, 7, Rounding::NearestEven);
+        let (m, k, n) = (37, 65, 53);
+        let a = random_codes(&mut rng, p.format, m * k, false);
+        let b = random_codes(&mut rng, p.format, k * n, false);
+        let g = GemmInput { m, k, n, a: &a, b: &b };
+        let (fast, fs) = gemm(&p, &g);
+        let (slow, ss) = gemm_reference(&p, &g);
+        assert_eq!(
+            fast.iter().map(|x| x.to_bits()).collect::<Vec<_>>(),
+            slow.iter().map(|x| x.to_bits()).collect::<Vec<_>>(),
+            "{policy}"
+        );
+        assert_eq!(fs, ss, "{policy}");
+    }
+}
