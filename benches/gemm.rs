@@ -2,6 +2,7 @@
 //! `daa bench` prints the same comparison as ratios in one run at 512.
 
 use criterion::{criterion_group, criterion_main, Criterion};
+use daa_gen::bench::sgemm_square;
 use daa_gen::config::{Policy, Settings};
 use daa_gen::explore::random_operands;
 use daa_gen::format::Format;
@@ -22,27 +23,7 @@ fn bench(c: &mut Criterion) {
     let af: Vec<f32> = a.codes.iter().map(|&x| f32::from_bits(x)).collect();
     let bf: Vec<f32> = b.codes.iter().map(|&x| f32::from_bits(x)).collect();
     let mut cf = vec![0f32; n * n];
-    group.bench_function("sgemm", |bn| {
-        bn.iter(|| unsafe {
-            // SAFETY: row-major n x n buffers with strides (n, 1).
-            matrixmultiply::sgemm(
-                n,
-                n,
-                n,
-                1.0,
-                af.as_ptr(),
-                n as isize,
-                1,
-                bf.as_ptr(),
-                n as isize,
-                1,
-                0.0,
-                cf.as_mut_ptr(),
-                n as isize,
-                1,
-            )
-        })
-    });
+    group.bench_function("sgemm", |bn| bn.iter(|| sgemm_square(n, &af, &bf, &mut cf)));
     group.finish();
 }
 

@@ -58,25 +58,7 @@ pub fn run(size: usize, reps: usize, threads: usize) -> anyhow::Result<BenchRepo
     let bf: Vec<f32> = b.codes.iter().map(|&c| f32::from_bits(c)).collect();
     let mut cf = vec![0f32; n * n];
     // sgemm is fast and its time noisy here: take the best of more runs.
-    let sgemm_seconds = best_of(reps.max(1) * 10, || unsafe {
-        // SAFETY: the pointers cover n*n elements each with row-major strides (n, 1).
-        matrixmultiply::sgemm(
-            n,
-            n,
-            n,
-            1.0,
-            af.as_ptr(),
-            n as isize,
-            1,
-            bf.as_ptr(),
-            n as isize,
-            1,
-            0.0,
-            cf.as_mut_ptr(),
-            n as isize,
-            1,
-        )
-    });
+    let sgemm_seconds = best_of(reps.max(1) * 10, || sgemm_square(n, &af, &bf, &mut cf));
     let mut rows = Vec::new();
     for f in [Format::FP32, Format::BF16] {
         let (a, b) = random_operands(f, n, n, n, 1, 0.5);
@@ -96,6 +78,30 @@ pub fn run(size: usize, reps: usize, threads: usize) -> anyhow::Result<BenchRepo
         }
     }
     Ok(BenchReport { size, threads, sgemm_seconds, rows })
+}
+
+/// `c = a * b` for row-major n x n matrices with `matrixmultiply`'s sgemm: the reference speed.
+pub fn sgemm_square(n: usize, a: &[f32], b: &[f32], c: &mut [f32]) {
+    assert!(a.len() >= n * n && b.len() >= n * n && c.len() >= n * n, "buffers must hold n*n elements");
+    // SAFETY: the asserts above make every pointer cover n*n elements with strides (n, 1).
+    unsafe {
+        matrixmultiply::sgemm(
+            n,
+            n,
+            n,
+            1.0,
+            a.as_ptr(),
+            n as isize,
+            1,
+            b.as_ptr(),
+            n as isize,
+            1,
+            0.0,
+            c.as_mut_ptr(),
+            n as isize,
+            1,
+        )
+    }
 }
 
 /// The report as a text table.

@@ -225,15 +225,20 @@ impl fmt::Display for Format {
 
 /// Shifts `m` right by `s` bits with round-to-nearest-even.
 pub fn rne_shift(m: u64, s: u32) -> u64 {
+    rne_shift_wide(m as u128, s) as u64
+}
+
+/// [`rne_shift`] on 128 bits, for the integer softfloat's exact sums and products.
+pub fn rne_shift_wide(m: u128, s: u32) -> u128 {
     if s == 0 {
         return m;
     }
-    if s >= 63 {
+    if s >= 127 {
         return 0;
     }
     let q = m >> s;
-    let rem = m & ((1u64 << s) - 1);
-    let half = 1u64 << (s - 1);
+    let rem = m & ((1u128 << s) - 1);
+    let half = 1u128 << (s - 1);
     if rem > half || (rem == half && q & 1 == 1) {
         q + 1
     } else {

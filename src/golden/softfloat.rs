@@ -5,7 +5,7 @@
 //! without host floating point so that it is an independent check of `arith`, and the
 //! reference the hardware designer reads.
 
-use crate::format::{rne_shift, CANONICAL_NAN};
+use crate::format::{rne_shift_wide, CANONICAL_NAN};
 
 const INF: u32 = 0x7F80_0000;
 
@@ -47,7 +47,7 @@ pub fn unpack(bits: u32) -> Unpacked {
 fn round_pack(sign: u32, exp: i32, sig: u128, lead: u32) -> u32 {
     let s = sign << 31;
     if exp >= 1 {
-        let mut r = rne_shift128(sig, lead - 23);
+        let mut r = rne_shift_wide(sig, lead - 23);
         let mut e = exp;
         if r == 1 << 24 {
             r >>= 1;
@@ -59,30 +59,13 @@ fn round_pack(sign: u32, exp: i32, sig: u128, lead: u32) -> u32 {
         s | ((e as u32) << 23) | (r as u32 & 0x7F_FFFF)
     } else {
         let shift = (lead - 23) as u64 + (1 - exp) as u64;
-        let r = if shift >= 127 { 0 } else { rne_shift128(sig, shift as u32) };
+        let r = rne_shift_wide(sig, shift.min(127) as u32);
         // Only a carry all the way to 2^-126 survives the flush.
         if r == 1 << 23 {
             s | (1 << 23)
         } else {
             s
         }
-    }
-}
-
-fn rne_shift128(m: u128, s: u32) -> u128 {
-    if s == 0 {
-        return m;
-    }
-    if s < 64 && m >> 64 == 0 {
-        return rne_shift(m as u64, s) as u128;
-    }
-    let q = m >> s;
-    let rem = m & ((1u128 << s) - 1);
-    let half = 1u128 << (s - 1);
-    if rem > half || (rem == half && q & 1 == 1) {
-        q + 1
-    } else {
-        q
     }
 }
 
