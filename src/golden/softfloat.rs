@@ -34,7 +34,7 @@ pub fn unpack(bits: u32) -> Unpacked {
     let special = exp == 0xFF;
     Unpacked {
         sign,
-        exp: if exp == 0 { 0 } else { exp },
+        exp,
         sig: if exp == 0 || special { 0 } else { (1 << 23) | frac },
         zero: exp == 0,
         inf: special && frac == 0,
