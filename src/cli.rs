@@ -33,6 +33,10 @@ pub enum Command {
     Vectors(VectorArgs),
     /// Time the golden GEMM of every policy against matrixmultiply's sgemm, in one run.
     Bench(BenchArgs),
+    /// Write the Verilog of one configuration to `<out>/<name>/`.
+    Generate(GenerateArgs),
+    /// Simulate the emitted Verilog in Verilator and compare it bit for bit with the golden model.
+    Verify(VerifyArgs),
 }
 
 /// Configuration: a TOML file plus flags; a flag overrides the file's value of the same name.
@@ -151,6 +155,37 @@ pub struct BenchArgs {
     pub json: Option<PathBuf>,
 }
 
+/// `daa generate` arguments.
+#[derive(Args, Debug)]
+pub struct GenerateArgs {
+    #[command(flatten)]
+    /// Configuration.
+    pub cfg: ConfigArgs,
+    /// Only the PE and its units (the grid package comes with the grid issue).
+    #[arg(long)]
+    pub pe_only: bool,
+    /// Parent directory of the package directory `<name>/`.
+    #[arg(long, default_value = "rtl_out")]
+    pub out: PathBuf,
+}
+
+/// `daa verify` arguments.
+#[derive(Args, Debug)]
+pub struct VerifyArgs {
+    #[command(flatten)]
+    /// Configuration.
+    pub cfg: ConfigArgs,
+    /// Check the units and the PE (unit vectors, then PE cycles).
+    #[arg(long)]
+    pub pe: bool,
+    /// Random vectors for the units and PE cycles (formats of <= 16 bits also get every code through unpack and reduce).
+    #[arg(long, default_value_t = 1_000_000)]
+    pub vectors: u64,
+    /// Seed of the vector generator.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+}
+
 /// Runs one parsed command line, writing human-readable output to `out`.
 pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
     match cli.command {
@@ -169,6 +204,8 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
             })?;
             writeln!(out, "wrote {} vectors ({}, policy {}) to {}", vs.len(), cfg.format, cfg.policy, v.out.display())?;
         }
+        Command::Generate(g) => run_generate(g, out)?,
+        Command::Verify(v) => run_verify(v, out)?,
         Command::Bench(b) => {
             let threads = b.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
             let r = crate::bench::run(b.size, b.reps, threads)?;
@@ -240,6 +277,54 @@ fn run_gemm(g: GemmArgs, out: &mut dyn Write) -> Result<()> {
     write!(out, "{}", table(&results))?;
     if let Some(sp) = &g.stats {
         write_string_atomic(sp, &serde_json::to_string_pretty(&results)?)?;
+    }
+    Ok(())
+}
+
+fn run_generate(g: GenerateArgs, out: &mut dyn Write) -> Result<()> {
+    let cfg = g.cfg.resolve()?;
+    if !g.pe_only {
+        return Err(InputError::msg(
+            "this version generates the PE only: add --pe-only (the grid package is not implemented yet)",
+        )
+        .into());
+    }
+    let files = crate::rtl::emit::pe_files(&cfg)?;
+    let dir = g.out.join(&cfg.name);
+    let named: Vec<(String, String)> = files.iter().map(|f| (f.file_name(), f.text.clone())).collect();
+    crate::files::write_dir_atomic(&dir, &named)?;
+    writeln!(out, "wrote {} Verilog files for {} (top {}_pe) to {}", files.len(), cfg.name, cfg.name, dir.display())?;
+    Ok(())
+}
+
+fn run_verify(v: VerifyArgs, out: &mut dyn Write) -> Result<()> {
+    let cfg = v.cfg.resolve()?;
+    if !v.pe {
+        return Err(InputError::msg("say what to verify: --pe (the grid checks are not implemented yet)").into());
+    }
+    let repro = format!(
+        "daa verify --pe --format {} --policy {} --lo-bits {} --lo-rounding {} --vectors {} --seed {}",
+        cfg.format.name(),
+        cfg.policy.name(),
+        cfg.lo_bits,
+        cfg.lo_rounding.name(),
+        v.vectors,
+        v.seed
+    );
+    let reports = [
+        crate::verify::verify_units(&cfg, v.vectors, v.seed, &repro)?,
+        crate::verify::verify_pe(&cfg, v.vectors, v.seed, &repro)?,
+    ];
+    let mut bad = 0;
+    for r in &reports {
+        writeln!(out, "{}", r.summary())?;
+        for e in &r.examples {
+            write!(out, "{e}")?;
+        }
+        bad += r.mismatches;
+    }
+    if bad > 0 {
+        anyhow::bail!("{bad} mismatches between the Verilog and the golden model");
     }
     Ok(())
 }

@@ -9,4 +9,7 @@ pub mod files;
 pub mod format;
 pub mod golden;
 pub mod npy;
+pub mod rtl;
+pub mod sim;
 pub mod vectors;
+pub mod verify;

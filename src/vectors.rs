@@ -329,3 +329,75 @@ impl Gen {
         (acc, ops)
     }
 }
+
+/// Corner operands of `f` as codes: both signs of zero, a subnormal, Inf, NaN, and normal
+/// values with exponent fields at both ends of the range and around the bias, each with
+/// the fraction 0, 1 ulp, half and all ones. Every pair of them is a unit-level vector
+/// (products that overflow, flush, or round up to 2^-126 at the subnormal position).
+pub fn operand_corners(f: Format) -> Vec<u32> {
+    let emax = f.exp_max();
+    let bias = f.bias() as u32;
+    let full = (1u32 << f.frac_bits()) - 1;
+    let mut exps = vec![1, 2, bias - 1, bias, bias + 1, emax - 2, emax - 1];
+    if f.exp_bits() == 8 {
+        // Exponent-field sums of 126..128 put a product at the edge of binary32's normal range.
+        exps.extend([63, 64, 125, 126]);
+    }
+    exps.sort_unstable();
+    exps.dedup();
+    let mut codes = Vec::new();
+    for sign in 0..2u32 {
+        let code = |e: u32, fr: u32| (sign << (f.width() - 1)) | (e << f.frac_bits()) | fr;
+        codes.extend([code(0, 0), code(0, 1), code(emax, 0), code(emax, 1)]);
+        for &e in &exps {
+            codes.extend([code(e, 0), code(e, 1), code(e, 1 << (f.frac_bits() - 1)), code(e, full)]);
+        }
+    }
+    codes.sort_unstable();
+    codes.dedup();
+    codes
+}
+
+/// Corner pairs for the binary32 adder: every pair of special values (zeros, subnormals,
+/// smallest normals, one, all-ones significands, largest finite, Inf, NaN) and, for
+/// every exponent gap 0..=30, sums and differences that cancel, carry, or tie.
+pub fn adder_corners() -> Vec<(u32, u32)> {
+    let singles: Vec<u32> = [
+        0x0000_0000u32,
+        0x0000_0001,
+        0x007F_FFFF,
+        0x0080_0000,
+        0x0080_0001,
+        0x00FF_FFFF,
+        0x3F80_0000,
+        0x3F80_0001,
+        0x3FFF_FFFF,
+        0x3FC0_0000,
+        0x7F7F_FFFF,
+        0x7F00_0000,
+        0x7F80_0000,
+        0x7FC0_0000,
+        0x7F80_0001,
+    ]
+    .iter()
+    .flat_map(|&x| [x, x | 0x8000_0000])
+    .collect();
+    let mut pairs: Vec<(u32, u32)> = singles.iter().flat_map(|&a| singles.iter().map(move |&b| (a, b))).collect();
+    let sigs = [0u32, 1, 0x40_0000, 0x7F_FFFF, 0x55_5555];
+    for gap in 0..=30u32 {
+        for &fa in &sigs {
+            for &fb in &sigs {
+                for e in [0x01u32, 0x20, 0x7F, 0xFE] {
+                    if e < gap + 1 && e != 0xFE {
+                        continue;
+                    }
+                    let eb = e.saturating_sub(gap).max(1);
+                    let a = (e << 23) | fa;
+                    let b = (eb << 23) | fb;
+                    pairs.extend([(a, b), (a, b | 0x8000_0000), (b | 0x8000_0000, a)]);
+                }
+            }
+        }
+    }
+    pairs
+}

@@ -77,3 +77,79 @@ pub fn step_dual(p: &PeParams, acc: f32, a0: u32, b0: u32, a1: u32, b1: u32) -> 
 pub fn step_single(p: &PeParams, acc: f32, a: u32, b: u32) -> f32 {
     add(acc, mul(p.format.decode(a), p.format.decode(b)))
 }
+
+/// One clock cycle's inputs to the PE.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Beat {
+    /// Synchronous reset.
+    pub rst: bool,
+    /// A valid beat.
+    pub en: bool,
+    /// Starts a new accumulation from +0.
+    pub first: bool,
+    /// `[a0, b0, a1, b1]` (F_in codes); `single` uses the first two.
+    pub ops: [u32; 4],
+}
+
+/// The RTL PE's registers, clock by clock: the cycle-accurate golden model of `rtl::pe`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Pipeline {
+    v1: bool,
+    f1: bool,
+    p_hi: u32,
+    p_lo: u32,
+    v2: bool,
+    f2: bool,
+    s: u32,
+    acc: u32,
+}
+
+impl Pipeline {
+    /// The accumulator register.
+    pub fn acc(&self) -> u32 {
+        self.acc
+    }
+
+    /// Applies one rising clock edge with `b` at the inputs; returns the new accumulator.
+    pub fn clock(&mut self, p: &PeParams, b: &Beat) -> u32 {
+        let f = p.format;
+        let [a0, b0, a1, b1] = b.ops;
+        let mut next = *self;
+        next.v1 = b.en;
+        if p.policy.is_dual() {
+            if b.en {
+                let ops = [(f.decode(a0), f.decode(b0)), (f.decode(a1), f.decode(b1))];
+                let h = high_stream(p, a0, b0, a1, b1);
+                let (ah, bh) = ops[h];
+                let (al, bl) = ops[1 - h];
+                let lo = |x| if p.policy.reduces() { q(x, p.lo_bits, p.lo_rounding) } else { x };
+                next.p_hi = mul(ah, bh).to_bits();
+                next.p_lo = mul(lo(al), lo(bl)).to_bits();
+                next.f1 = b.first;
+            }
+            next.v2 = self.v1;
+            if self.v1 {
+                next.s = add(f32::from_bits(self.p_hi), f32::from_bits(self.p_lo)).to_bits();
+                next.f2 = self.f1;
+            }
+            if self.v2 {
+                let base = if self.f2 { 0.0 } else { f32::from_bits(self.acc) };
+                next.acc = add(base, f32::from_bits(self.s)).to_bits();
+            }
+        } else {
+            if b.en {
+                next.p_hi = mul(f.decode(a0), f.decode(b0)).to_bits();
+                next.f1 = b.first;
+            }
+            if self.v1 {
+                let base = if self.f1 { 0.0 } else { f32::from_bits(self.acc) };
+                next.acc = add(base, f32::from_bits(self.p_hi)).to_bits();
+            }
+        }
+        if b.rst {
+            next = Pipeline::default();
+        }
+        *self = next;
+        self.acc
+    }
+}

@@ -1,0 +1,46 @@
+//! Yosys: the synthesis gate (`synth -flatten`, `check -assert`) and size statistics.
+
+use super::{require_tool, write_sources};
+use crate::rtl::emit::RtlFile;
+use anyhow::{bail, Context, Result};
+use std::process::Command;
+
+/// Size of a synthesized module (generic Yosys gates).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SynthStats {
+    /// Total cell count after `synth -flatten`.
+    pub cells: u64,
+    /// `stat -tech cmos` transistor estimate.
+    pub transistors: u64,
+}
+
+fn number_after(text: &str, key: &str) -> Option<u64> {
+    text.lines().rev().find_map(|l| l.trim().strip_prefix(key).and_then(|r| r.trim().parse().ok()))
+}
+
+/// Synthesizes `top` from `files` flattened, runs `check -assert`, and returns its size.
+pub fn synth(files: &[RtlFile], top: &str) -> Result<SynthStats> {
+    let yosys = require_tool("yosys")?;
+    let dir = tempfile::tempdir()?;
+    let paths = write_sources(dir.path(), files)?;
+    let reads: Vec<String> = paths.iter().map(|p| format!("read_verilog {};", p.display())).collect();
+    let script = format!(
+        "{} synth -flatten -top {top}; check -assert; tee -o {d}/stat.txt stat; tee -o {d}/cmos.txt stat -tech cmos",
+        reads.join(" "),
+        d = dir.path().display()
+    );
+    let out = Command::new(yosys).args(["-q", "-p", &script]).output().context("cannot run yosys")?;
+    if !out.status.success() {
+        bail!(
+            "yosys synth/check of {top} failed:\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let stat = std::fs::read_to_string(dir.path().join("stat.txt"))?;
+    let cmos = std::fs::read_to_string(dir.path().join("cmos.txt"))?;
+    let cells = number_after(&stat, "Number of cells:").context("no cell count in yosys stat")?;
+    let transistors =
+        number_after(&cmos, "Estimated number of transistors:").context("no transistor estimate in yosys stat")?;
+    Ok(SynthStats { cells, transistors })
+}

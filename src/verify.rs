@@ -1,0 +1,402 @@
+//! `daa verify --pe`: the emitted units and PE simulated in Verilator and compared,
+//! bit for bit and cycle by cycle, with the golden model.
+
+use crate::config::{Config, Policy};
+use crate::format::{describe_f32, Format};
+use crate::golden::arith::{add, mul, q};
+use crate::golden::pe::{high_stream, Beat, PeParams, Pipeline};
+use crate::rtl::emit::{pe_files, unit_file, RtlFile};
+use crate::sim::verilator::{Harness, HarnessSpec};
+use crate::vectors::{adder_corners, generate, operand_corners};
+use anyhow::Result;
+use askama::Template;
+use indicatif::{ProgressBar, ProgressStyle};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use std::time::Instant;
+
+/// The units tested side by side by the units harness.
+pub const UNITS: [&str; 6] = ["unpack", "reduce", "fmul", "fmul_lo", "fadd", "controller"];
+
+/// Records per chunk streamed through a harness.
+const CHUNK: usize = 1 << 16;
+/// Mismatch reports kept in full.
+const MAX_REPORTS: usize = 8;
+
+/// The outcome of one verification run.
+#[derive(Clone, Debug, Default)]
+pub struct Report {
+    /// What was checked.
+    pub label: String,
+    /// Vectors (unit records or PE cycles) checked.
+    pub checked: u64,
+    /// Comparisons that failed.
+    pub mismatches: u64,
+    /// Full reports of the first mismatches.
+    pub examples: Vec<String>,
+    /// Simulation time in seconds (excluding the build).
+    pub seconds: f64,
+    /// Verilator build time in seconds (0 when cached).
+    pub build_seconds: f64,
+}
+
+impl Report {
+    /// One summary line.
+    pub fn summary(&self) -> String {
+        format!(
+            "{}: {} vectors checked, {} mismatches, {:.1} s simulation ({:.2} M vectors/s), build {}",
+            self.label,
+            self.checked,
+            self.mismatches,
+            self.seconds,
+            self.checked as f64 / self.seconds.max(1e-9) / 1e6,
+            if self.build_seconds > 0.0 { format!("{:.1} s", self.build_seconds) } else { "cached".into() }
+        )
+    }
+}
+
+#[derive(Template)]
+#[template(path = "units.v", escape = "none")]
+struct UnitsTop<'a> {
+    name: &'a str,
+    version: &'static str,
+}
+
+/// The configuration whose units the units harness tests: the same format, L and
+/// rounding with policy `daa`, so that the reducer and the comparator are live.
+pub fn units_config(cfg: &Config) -> Config {
+    let f = cfg.format;
+    let rounding = if cfg.lo_rounding == crate::config::Rounding::NearestEven { "rne" } else { "rtz" };
+    let name = format!("daa_units_e{}m{}_l{}_{rounding}", f.exp_bits(), f.frac_bits(), cfg.lo_bits);
+    Config { policy: Policy::Daa, name, ..cfg.clone() }
+}
+
+/// Every unit file of `cfg` plus the simulation-only top `<name>_units`.
+pub fn unit_files(cfg: &Config) -> Result<Vec<RtlFile>> {
+    let mut files = UNITS.iter().map(|u| unit_file(cfg, u)).collect::<Result<Vec<_>>>()?;
+    let top = UnitsTop { name: &cfg.name, version: env!("CARGO_PKG_VERSION") };
+    files.push(RtlFile { module: format!("{}_units", cfg.name), text: top.render()? + "\n" });
+    Ok(files)
+}
+
+fn progress(total: u64, label: &str) -> ProgressBar {
+    let bar = ProgressBar::new(total);
+    bar.set_style(
+        ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} {per_sec} eta {eta}")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    bar.set_message(label.to_string());
+    bar
+}
+
+fn chunk_seed(seed: u64, chunk: u64) -> u64 {
+    seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ chunk.wrapping_mul(0xD1B5_4A32_D192_ED03)
+}
+
+const UNIT_IN: [&str; 14] = ["code", "rx", "ma", "mb", "la", "lb", "fa1", "fb1", "fa2", "fb2", "a0", "b0", "a1", "b1"];
+const UNIT_OUT: [&str; 11] = ["bits", "ry", "mp", "lp", "fs1", "fs2", "ah", "bh", "al", "bl", "high"];
+
+/// Input words of the units harness for records `start..start+count`.
+fn unit_records(cfg: &Config, start: u64, count: usize, seed: u64) -> Vec<u32> {
+    let p = PeParams::from(cfg);
+    let f = cfg.format;
+    let corners = operand_corners(f);
+    let mul_pairs: Vec<(u32, u32)> = corners.iter().flat_map(|&a| corners.iter().map(move |&b| (a, b))).collect();
+    let add_pairs = adder_corners();
+    let exhaustive = if f.width() <= 16 { 1u64 << f.width() } else { 0 };
+    let vectors = generate(cfg, count, chunk_seed(seed, start));
+    let mut rng = ChaCha8Rng::seed_from_u64(chunk_seed(seed ^ 0x5555, start));
+    let mut words = Vec::with_capacity(count * UNIT_IN.len());
+    for (j, v) in vectors.iter().enumerate() {
+        let g = start + j as u64;
+        let mut ops = [v.ops[0], v.ops[1], v.ops[2], v.ops[3]];
+        // The first records pair every corner operand with every other, on both paths.
+        if let Some(&(a, b)) = mul_pairs.get(g as usize) {
+            ops = [a, b, b, a];
+        }
+        let code = if g < exhaustive { g as u32 } else { ops[(g % 4) as usize] };
+        let h = high_stream(&p, ops[0], ops[1], ops[2], ops[3]);
+        let (ah, bh) = (f.decode(ops[2 * h]), f.decode(ops[2 * h + 1]));
+        let (al, bl) = (f.decode(ops[2 - 2 * h]), f.decode(ops[3 - 2 * h]));
+        let (la, lb) = (q(al, p.lo_bits, p.lo_rounding), q(bl, p.lo_bits, p.lo_rounding));
+        let (ph, pl) = (mul(ah, bh), mul(la, lb));
+        // Every eighth adder vector is raw bits: subnormals, NaN payloads, any exponent gap.
+        let (fa1, fb1) = match add_pairs.get(g as usize) {
+            Some(&pair) => pair,
+            None if g % 8 == 7 => (rng.random(), rng.random()),
+            None => (ph.to_bits(), pl.to_bits()),
+        };
+        let s = add(ph, pl);
+        words.extend_from_slice(&[
+            code,
+            f.decode_bits(code),
+            ah.to_bits(),
+            bh.to_bits(),
+            la.to_bits(),
+            lb.to_bits(),
+            fa1,
+            fb1,
+            v.acc,
+            s.to_bits(),
+            ops[0],
+            ops[1],
+            ops[2],
+            ops[3],
+        ]);
+    }
+    words
+}
+
+/// Golden outputs of the units harness for one record.
+fn unit_expected(p: &PeParams, i: &[u32]) -> [u32; 11] {
+    let f = p.format;
+    let fl = f32::from_bits;
+    let h = high_stream(p, i[10], i[11], i[12], i[13]);
+    [
+        f.decode_bits(i[0]),
+        q(fl(i[1]), p.lo_bits, p.lo_rounding).to_bits(),
+        mul(fl(i[2]), fl(i[3])).to_bits(),
+        mul(fl(i[4]), fl(i[5])).to_bits(),
+        add(fl(i[6]), fl(i[7])).to_bits(),
+        add(fl(i[8]), fl(i[9])).to_bits(),
+        i[10 + 2 * h],
+        i[11 + 2 * h],
+        i[12 - 2 * h],
+        i[13 - 2 * h],
+        h as u32,
+    ]
+}
+
+/// The inputs each output depends on, for mismatch reports.
+fn unit_inputs_of(out: usize) -> (&'static str, &'static [usize]) {
+    match out {
+        0 => ("unpack", &[0]),
+        1 => ("reduce", &[1]),
+        2 => ("fmul", &[2, 3]),
+        3 => ("fmul_lo", &[4, 5]),
+        4 => ("fadd", &[6, 7]),
+        5 => ("fadd", &[8, 9]),
+        _ => ("controller", &[10, 11, 12, 13]),
+    }
+}
+
+fn describe_word(f: Format, port: &str, w: u32) -> String {
+    // F_in codes enter unpack and the controller; everything else is binary32.
+    if matches!(port, "code" | "a0" | "b0" | "a1" | "b1" | "ah" | "bh" | "al" | "bl") {
+        format!("{} ({})", f.describe(w), describe_f32(f.decode_bits(w)))
+    } else if port == "high" {
+        format!("{w}")
+    } else {
+        describe_f32(w)
+    }
+}
+
+/// Runs the units harness for `records` records (at least every code for formats of <= 16 bits).
+pub fn verify_units(cfg: &Config, records: u64, seed: u64, repro: &str) -> Result<Report> {
+    let ucfg = units_config(cfg);
+    let p = PeParams::from(&ucfg);
+    let f = ucfg.format;
+    let files = unit_files(&ucfg)?;
+    let top = format!("{}_units", ucfg.name);
+    let spec = HarnessSpec::comb(
+        &top,
+        UNIT_IN.iter().enumerate().map(|(k, n)| format!("top->{n} = i[{k}]")).collect(),
+        UNIT_OUT.iter().enumerate().map(|(k, n)| format!("o[{k}] = top->{n}")).collect(),
+    );
+    let t0 = Instant::now();
+    let harness = Harness::build(&files, &spec)?;
+    let build_seconds = if harness.built { t0.elapsed().as_secs_f64() } else { 0.0 };
+    let exhaustive = if f.width() <= 16 { 1u64 << f.width() } else { 0 };
+    let total = records.max(exhaustive);
+    let label = format!("units of {} (L={}, {})", f.name(), ucfg.lo_bits, ucfg.lo_rounding.name());
+    let bar = progress(total, &label);
+    let mut report = Report { label, build_seconds, ..Default::default() };
+    let t1 = Instant::now();
+    let mut start = 0u64;
+    let chunks = std::iter::from_fn(|| {
+        if start >= total {
+            return None;
+        }
+        let n = CHUNK.min((total - start) as usize);
+        let words = unit_records(&ucfg, start, n, seed);
+        let ctx = (start, words.clone());
+        start += n as u64;
+        Some((words, ctx))
+    });
+    harness.run(chunks, |(first, inputs), outputs| {
+        for (r, (i, o)) in inputs.chunks_exact(UNIT_IN.len()).zip(outputs.chunks_exact(UNIT_OUT.len())).enumerate() {
+            let want = unit_expected(&p, i);
+            for k in 0..UNIT_OUT.len() {
+                if o[k] == want[k] {
+                    continue;
+                }
+                report.mismatches += 1;
+                if report.examples.len() < MAX_REPORTS {
+                    let (unit, ins) = unit_inputs_of(k);
+                    let mut text =
+                        format!("MISMATCH in {unit} (record {}, output {}):\n", first + r as u64, UNIT_OUT[k]);
+                    for &x in ins {
+                        text += &format!("  {:>4} = {}\n", UNIT_IN[x], describe_word(f, UNIT_IN[x], i[x]));
+                    }
+                    text += &format!("  expected {}\n", describe_word(f, UNIT_OUT[k], want[k]));
+                    text += &format!("  actual   {}\n", describe_word(f, UNIT_OUT[k], o[k]));
+                    text += &format!("  reproduce: {repro}\n");
+                    report.examples.push(text);
+                }
+            }
+        }
+        report.checked += (inputs.len() / UNIT_IN.len()) as u64;
+        bar.set_position(report.checked);
+        Ok(())
+    })?;
+    bar.finish_and_clear();
+    report.seconds = t1.elapsed().as_secs_f64();
+    Ok(report)
+}
+
+/// Random PE stimulus: valid gaps, accumulations of random length, rare resets.
+struct Stimulus {
+    rng: ChaCha8Rng,
+    left: u32,
+    cycle: u64,
+}
+
+impl Stimulus {
+    fn beat(&mut self, ops: [u32; 4]) -> Beat {
+        let c = self.cycle;
+        self.cycle += 1;
+        let rst = c < 2 || self.rng.random_ratio(1, 5000);
+        let en = !rst && self.rng.random_ratio(9, 10);
+        let mut first = false;
+        if rst {
+            self.left = 0;
+        }
+        if en {
+            if self.left == 0 {
+                first = true;
+                self.left = match self.rng.random_range(0..10) {
+                    0..=4 => self.rng.random_range(1..=8),
+                    5..=8 => self.rng.random_range(9..=64),
+                    _ => self.rng.random_range(65..=1000),
+                };
+            }
+            self.left -= 1;
+        } else if self.rng.random_ratio(1, 20) {
+            // `first` is ignored on an invalid beat; drive it anyway.
+            first = true;
+        }
+        Beat { rst, en, first, ops }
+    }
+}
+
+fn beat_words(b: &Beat, dual: bool, out: &mut Vec<u32>) {
+    out.push(b.rst as u32 | (b.en as u32) << 1 | (b.first as u32) << 2);
+    out.extend_from_slice(if dual { &b.ops[..] } else { &b.ops[..2] });
+}
+
+/// The emitted PE of `cfg` in Verilator for `cycles` cycles, against [`Pipeline`].
+pub fn verify_pe(cfg: &Config, cycles: u64, seed: u64, repro: &str) -> Result<Report> {
+    let p = PeParams::from(cfg);
+    let f = cfg.format;
+    let dual = cfg.policy.is_dual();
+    let files = pe_files(cfg)?;
+    let top = format!("{}_pe", cfg.name);
+    let mut inputs =
+        vec!["top->rst = i[0] & 1".into(), "top->en = (i[0] >> 1) & 1".into(), "top->first = (i[0] >> 2) & 1".into()];
+    let ports: &[&str] = if dual { &["a0", "b0", "a1", "b1"] } else { &["a0", "b0"] };
+    inputs.extend(ports.iter().enumerate().map(|(k, n)| format!("top->{n} = i[{}]", k + 1)));
+    let spec = HarnessSpec {
+        top: top.clone(),
+        words_in: 1 + ports.len(),
+        inputs,
+        comb_outputs: if dual { vec!["o[1] = top->high".into()] } else { vec![] },
+        reg_outputs: vec!["o[0] = top->acc".into()],
+        clocked: true,
+        version: env!("CARGO_PKG_VERSION"),
+    };
+    let words_out = if dual { 2 } else { 1 };
+    let t0 = Instant::now();
+    let harness = Harness::build(&files, &spec)?;
+    let build_seconds = if harness.built { t0.elapsed().as_secs_f64() } else { 0.0 };
+    let label = format!("PE {} {} (L={}, {})", f.name(), cfg.policy.name(), cfg.lo_bits, cfg.lo_rounding.name());
+    let bar = progress(cycles, &label);
+    let mut report = Report { label, build_seconds, ..Default::default() };
+    let t1 = Instant::now();
+    let mut stim = Stimulus { rng: ChaCha8Rng::seed_from_u64(chunk_seed(seed, u64::MAX)), left: 0, cycle: 0 };
+    let mut start = 0u64;
+    let chunks = std::iter::from_fn(|| {
+        if start >= cycles {
+            return None;
+        }
+        let n = CHUNK.min((cycles - start) as usize);
+        let vectors = generate(cfg, n, chunk_seed(seed, start));
+        let beats: Vec<Beat> = vectors
+            .iter()
+            .map(|v| {
+                let mut ops = [0u32; 4];
+                ops[..v.ops.len()].copy_from_slice(&v.ops);
+                stim.beat(ops)
+            })
+            .collect();
+        let mut words = Vec::with_capacity(n * 5);
+        for b in &beats {
+            beat_words(b, dual, &mut words);
+        }
+        start += n as u64;
+        Some((words, beats))
+    });
+    let mut model = Pipeline::default();
+    let mut history: Vec<(u64, Beat, u32)> = Vec::new();
+    let mut cycle = 0u64;
+    harness.run(chunks, |beats, outputs| {
+        for (b, o) in beats.iter().zip(outputs.chunks_exact(words_out)) {
+            let want_high = if dual { high_stream(&p, b.ops[0], b.ops[1], b.ops[2], b.ops[3]) as u32 } else { 0 };
+            let want = model.clock(&p, b);
+            if b.first || b.rst {
+                history.clear();
+            }
+            history.push((cycle, *b, want));
+            if history.len() > 6 {
+                history.remove(0);
+            }
+            let high_bad = dual && o[1] != want_high;
+            if o[0] != want || high_bad {
+                report.mismatches += 1;
+                if report.examples.len() < MAX_REPORTS {
+                    let mut text = format!(
+                        "MISMATCH in the PE at cycle {cycle} (latency {}):\n",
+                        crate::rtl::pe::latency(cfg.policy)
+                    );
+                    text += "  recent beats (cycle rst en first operands -> golden acc after the edge):\n";
+                    for (c, hb, acc) in &history {
+                        let ops: Vec<String> =
+                            hb.ops[..if dual { 4 } else { 2 }].iter().map(|x| f.describe(*x)).collect();
+                        text += &format!(
+                            "    {c}: rst={} en={} first={} [{}] -> {:08x}\n",
+                            hb.rst as u8,
+                            hb.en as u8,
+                            hb.first as u8,
+                            ops.join(", "),
+                            acc
+                        );
+                    }
+                    if high_bad {
+                        text += &format!("  high: expected {want_high}, actual {}\n", o[1]);
+                    }
+                    text += &format!("  acc expected {}\n", describe_f32(want));
+                    text += &format!("  acc actual   {}\n", describe_f32(o[0]));
+                    text += &format!("  reproduce: {repro}\n");
+                    report.examples.push(text);
+                }
+            }
+            cycle += 1;
+        }
+        report.checked += beats.len() as u64;
+        bar.set_position(report.checked);
+        Ok(())
+    })?;
+    bar.finish_and_clear();
+    report.seconds = t1.elapsed().as_secs_f64();
+    Ok(report)
+}
