@@ -37,6 +37,8 @@ pub enum Command {
     Generate(GenerateArgs),
     /// Simulate the emitted Verilog in Verilator and compare it bit for bit with the golden model.
     Verify(VerifyArgs),
+    /// Synthesize the units and the PE of every policy with Yosys and print their sizes.
+    Area(ConfigArgs),
 }
 
 /// Configuration: a TOML file plus flags; a flag overrides the file's value of the same name.
@@ -206,6 +208,10 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
         }
         Command::Generate(g) => run_generate(g, out)?,
         Command::Verify(v) => run_verify(v, out)?,
+        Command::Area(c) => {
+            let cfg = c.resolve()?;
+            write!(out, "{}", crate::area::markdown(&cfg, &crate::area::area_table(&cfg)?))?;
+        }
         Command::Bench(b) => {
             let threads = b.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
             let r = crate::bench::run(b.size, b.reps, threads)?;

@@ -1,5 +1,6 @@
 //! daa-gen: generator and bit-exact golden model for Dynamic Asymmetric Architecture arrays.
 
+pub mod area;
 pub mod bench;
 pub mod cli;
 pub mod config;

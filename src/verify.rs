@@ -195,9 +195,14 @@ fn describe_word(f: Format, port: &str, w: u32) -> String {
 /// Runs the units harness for `records` records (at least every code for formats of <= 16 bits).
 pub fn verify_units(cfg: &Config, records: u64, seed: u64, repro: &str) -> Result<Report> {
     let ucfg = units_config(cfg);
+    verify_unit_files(&ucfg, &unit_files(&ucfg)?, records, seed, repro)
+}
+
+/// [`verify_units`] on given unit files (those of `unit_files(ucfg)`, possibly altered).
+pub fn verify_unit_files(ucfg: &Config, files: &[RtlFile], records: u64, seed: u64, repro: &str) -> Result<Report> {
+    let ucfg = ucfg.clone();
     let p = PeParams::from(&ucfg);
     let f = ucfg.format;
-    let files = unit_files(&ucfg)?;
     let top = format!("{}_units", ucfg.name);
     let spec = HarnessSpec::comb(
         &top,
@@ -205,10 +210,11 @@ pub fn verify_units(cfg: &Config, records: u64, seed: u64, repro: &str) -> Resul
         UNIT_OUT.iter().enumerate().map(|(k, n)| format!("o[{k}] = top->{n}")).collect(),
     );
     let t0 = Instant::now();
-    let harness = Harness::build(&files, &spec)?;
+    let harness = Harness::build(files, &spec)?;
     let build_seconds = if harness.built { t0.elapsed().as_secs_f64() } else { 0.0 };
     let exhaustive = if f.width() <= 16 { 1u64 << f.width() } else { 0 };
-    let total = records.max(exhaustive);
+    let corners = (operand_corners(f).len().pow(2)).max(adder_corners().len()) as u64;
+    let total = records.max(exhaustive).max(corners);
     let label = format!("units of {} (L={}, {})", f.name(), ucfg.lo_bits, ucfg.lo_rounding.name());
     let bar = progress(total, &label);
     let mut report = Report { label, build_seconds, ..Default::default() };
@@ -297,10 +303,14 @@ fn beat_words(b: &Beat, dual: bool, out: &mut Vec<u32>) {
 
 /// The emitted PE of `cfg` in Verilator for `cycles` cycles, against [`Pipeline`].
 pub fn verify_pe(cfg: &Config, cycles: u64, seed: u64, repro: &str) -> Result<Report> {
+    verify_pe_files(cfg, &pe_files(cfg)?, cycles, seed, repro)
+}
+
+/// [`verify_pe`] on given PE files (those of `pe_files(cfg)`, possibly altered).
+pub fn verify_pe_files(cfg: &Config, files: &[RtlFile], cycles: u64, seed: u64, repro: &str) -> Result<Report> {
     let p = PeParams::from(cfg);
     let f = cfg.format;
     let dual = cfg.policy.is_dual();
-    let files = pe_files(cfg)?;
     let top = format!("{}_pe", cfg.name);
     let mut inputs =
         vec!["top->rst = i[0] & 1".into(), "top->en = (i[0] >> 1) & 1".into(), "top->first = (i[0] >> 2) & 1".into()];
@@ -317,7 +327,7 @@ pub fn verify_pe(cfg: &Config, cycles: u64, seed: u64, repro: &str) -> Result<Re
     };
     let words_out = if dual { 2 } else { 1 };
     let t0 = Instant::now();
-    let harness = Harness::build(&files, &spec)?;
+    let harness = Harness::build(files, &spec)?;
     let build_seconds = if harness.built { t0.elapsed().as_secs_f64() } else { 0.0 };
     let label = format!("PE {} {} (L={}, {})", f.name(), cfg.policy.name(), cfg.lo_bits, cfg.lo_rounding.name());
     let bar = progress(cycles, &label);

@@ -3,26 +3,23 @@
 // model{% if clocked %} for one clock cycle each{% endif %}, and writes {{ comb_outputs.len() + reg_outputs.len() }} u32 words per record to stdout.
 #include "V{{ top }}.h"
 #include "verilated.h"
-#include <cstdint>
-#include <cstdio>
-#include <vector>
+#include "records.h"
 
 int main(int argc, char** argv) {
     VerilatedContext* ctx = new VerilatedContext;
     ctx->commandArgs(argc, argv);
     V{{ top }}* top = new V{{ top }}{ctx};
-    const size_t NI = {{ words_in }}, NO = {{ comb_outputs.len() + reg_outputs.len() }}, BATCH = 4096;
-    std::vector<uint32_t> in(NI * BATCH), out(NO * BATCH);
+    daa::RecordStream stream({{ words_in }}, {{ comb_outputs.len() + reg_outputs.len() }});
 {%- if clocked %}
     top->clock = 0;
     top->eval();
 {%- endif %}
     for (;;) {
-        size_t n = fread(in.data(), sizeof(uint32_t) * NI, BATCH, stdin);
+        size_t n = stream.read();
         if (n == 0) break;
         for (size_t r = 0; r < n; ++r) {
-            const uint32_t* i = &in[r * NI];
-            uint32_t* o = &out[r * NO];
+            const uint32_t* i = stream.input(r);
+            uint32_t* o = stream.output(r);
 {%- for s in inputs %}
             {{ s }};
 {%- endfor %}
@@ -41,7 +38,7 @@ int main(int argc, char** argv) {
             {{ s }};
 {%- endfor %}
         }
-        if (fwrite(out.data(), sizeof(uint32_t) * NO, n, stdout) != n) return 2;
+        if (!stream.write(n)) return 2;
     }
     fflush(stdout);
     top->final();

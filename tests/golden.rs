@@ -430,3 +430,49 @@ fn fast_gemm_equals_reference_across_strips_and_row_tiles() {
         assert_eq!(fs, ss, "{policy}");
     }
 }
+
+/// The cycle-accurate pipeline model folds exactly the contract's steps, `latency` cycles later,
+/// through valid gaps and accumulation boundaries.
+#[test]
+fn pipeline_model_equals_the_step_fold_after_its_latency() {
+    use daa_gen::golden::pe::{step_dual, step_single, Beat, Pipeline};
+    use rand::{Rng, SeedableRng};
+    for (format, policy) in [("fp32", "daa"), ("bf16", "static"), ("fp16", "full"), ("e5m2", "single")] {
+        let cfg = daa_gen::config::Settings {
+            format: Some(format.into()),
+            policy: Some(policy.into()),
+            ..Default::default()
+        }
+        .resolve()
+        .unwrap();
+        let p = PeParams::from(&cfg);
+        let latency = daa_gen::rtl::pe::latency(cfg.policy) as usize;
+        let vs = daa_gen::vectors::generate(&cfg, 4000, 5);
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(9);
+        let mut model = Pipeline::default();
+        let mut accs = Vec::new();
+        let mut fold = 0f32;
+        let mut expect = Vec::new();
+        for (i, v) in vs.iter().enumerate() {
+            let en = rng.random_ratio(4, 5);
+            let first = i == 0 || rng.random_ratio(1, 10);
+            let mut ops = [0u32; 4];
+            ops[..v.ops.len()].copy_from_slice(&v.ops);
+            accs.push(model.clock(&p, &Beat { rst: false, en, first: first && en, ops }));
+            if en {
+                let base = if first { 0.0 } else { fold };
+                fold = if cfg.policy.is_dual() {
+                    step_dual(&p, base, ops[0], ops[1], ops[2], ops[3]).acc
+                } else {
+                    step_single(&p, base, ops[0], ops[1])
+                };
+            }
+            expect.push(fold.to_bits());
+        }
+        // The accumulator after cycle i + latency - 1 holds the fold through beat i; with
+        // gaps it can only be later, never different, so compare at the beats' latency.
+        for i in 0..vs.len() - latency {
+            assert_eq!(accs[i + latency - 1], expect[i], "{format} {policy} cycle {i}");
+        }
+    }
+}

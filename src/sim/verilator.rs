@@ -10,6 +10,9 @@ use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+/// The record-stream I/O every harness includes (`sim/records.h`), built into the binary.
+const RECORDS_H: &str = include_str!("../../sim/records.h");
+
 /// What the harness drives and reads; each entry is one C++ statement over `top`, `i`, `o`.
 #[derive(Template, Clone, Debug)]
 #[template(path = "harness.cpp", escape = "none")]
@@ -73,6 +76,7 @@ impl Harness {
         h.update(verilator_version(&verilator)?);
         h.update(flags.join(" "));
         h.update(&cpp);
+        h.update(RECORDS_H);
         for f in files {
             h.update(f.file_name());
             h.update(&f.text);
@@ -90,6 +94,7 @@ impl Harness {
         let sources = write_sources(&tmp.join("src"), files)?;
         let cpp_path = tmp.join("src").join("harness.cpp");
         std::fs::write(&cpp_path, cpp)?;
+        std::fs::write(tmp.join("src").join("records.h"), RECORDS_H)?;
         let out = Command::new(&verilator)
             .args(flags)
             .arg("--top-module")
@@ -97,6 +102,8 @@ impl Harness {
             .arg("-Mdir")
             .arg(tmp.join("obj"))
             .args(&sources)
+            .arg("-CFLAGS")
+            .arg(format!("-I{}", tmp.join("src").display()))
             .arg(&cpp_path)
             .args(["-o", "harness"])
             .output()

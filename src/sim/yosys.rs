@@ -10,12 +10,17 @@ use std::process::Command;
 pub struct SynthStats {
     /// Total cell count after `synth -flatten`.
     pub cells: u64,
-    /// `stat -tech cmos` transistor estimate.
+    /// `stat -tech cmos` transistor estimate of the combinational cells (flip-flops have none).
     pub transistors: u64,
+    /// Flip-flop bits.
+    pub flops: u64,
 }
 
 fn number_after(text: &str, key: &str) -> Option<u64> {
-    text.lines().rev().find_map(|l| l.trim().strip_prefix(key).and_then(|r| r.trim().parse().ok()))
+    // `stat -tech cmos` appends `+` when some cells (here the flip-flops) have no estimate.
+    text.lines()
+        .rev()
+        .find_map(|l| l.trim().strip_prefix(key).and_then(|r| r.trim().trim_end_matches('+').parse().ok()))
 }
 
 /// Synthesizes `top` from `files` flattened, runs `check -assert`, and returns its size.
@@ -42,5 +47,10 @@ pub fn synth(files: &[RtlFile], top: &str) -> Result<SynthStats> {
     let cells = number_after(&stat, "Number of cells:").context("no cell count in yosys stat")?;
     let transistors =
         number_after(&cmos, "Estimated number of transistors:").context("no transistor estimate in yosys stat")?;
-    Ok(SynthStats { cells, transistors })
+    let flops = stat
+        .lines()
+        .filter(|l| l.trim_start().starts_with("$_DFF") || l.trim_start().starts_with("$_SDFF"))
+        .filter_map(|l| l.split_whitespace().last()?.parse::<u64>().ok())
+        .sum();
+    Ok(SynthStats { cells, transistors, flops })
 }
