@@ -48,6 +48,7 @@ pub struct Fadd {
     hidden32: Constant<Bits<32>>,
     low7: Constant<Bits<32>>,
     zero32: Constant<Bits<32>>,
+    all_ones: Constant<Bits<32>>,
     one32: Constant<Bits<32>>,
     two32: Constant<Bits<32>>,
     four32: Constant<Bits<32>>,
@@ -96,6 +97,7 @@ impl Default for Fadd {
             hidden32: c(0x80_0000),
             low7: c(0x7F),
             zero32: c(0),
+            all_ones: c(0xFFFF_FFFF),
             one32: c(1),
             two32: c(2),
             four32: c(4),
@@ -135,35 +137,37 @@ impl Logic for Fadd {
         self.x.next = ((self.op_big.val() & self.frac23.val()) | self.hidden32.val()) << 3;
         self.y.next = ((self.op_small.val() & self.frac23.val()) | self.hidden32.val()) << 3;
         self.ys.next = self.y.val() >> self.d.val();
-        if (self.ys.val() << self.d.val()) != self.y.val() {
+        // Sticky: any of the d bits shifted out (a mask from a constant costs less than shifting back).
+        if (self.y.val() & !(self.all_ones.val() << self.d.val())).any() {
             self.ys.next = self.ys.val() | self.one32.val();
         }
         self.sum.next = self.x.val() + self.ys.val();
         if self.sub.val() {
             self.sum.next = self.x.val() - self.ys.val();
         }
-        // Normalise: leading one of the (at most 28-bit) sum to bit 31, counting the shift.
+        // Normalise: leading one of the (at most 28-bit) sum to bit 31, counting the shift
+        // (each step sets its own bit of n, so OR is the sum).
         self.w.next = self.sum.val() << 4;
         self.n.next = self.zero32.val();
         if !self.w.val().get_bits::<16>(16).any() {
             self.w.next = self.w.val() << 16;
-            self.n.next = self.n.val() + self.sixteen32.val();
+            self.n.next = self.n.val() | self.sixteen32.val();
         }
         if !self.w.val().get_bits::<8>(24).any() {
             self.w.next = self.w.val() << 8;
-            self.n.next = self.n.val() + self.eight32.val();
+            self.n.next = self.n.val() | self.eight32.val();
         }
         if !self.w.val().get_bits::<4>(28).any() {
             self.w.next = self.w.val() << 4;
-            self.n.next = self.n.val() + self.four32.val();
+            self.n.next = self.n.val() | self.four32.val();
         }
         if !self.w.val().get_bits::<2>(30).any() {
             self.w.next = self.w.val() << 2;
-            self.n.next = self.n.val() + self.two32.val();
+            self.n.next = self.n.val() | self.two32.val();
         }
         if !self.w.val().get_bit(31) {
             self.w.next = self.w.val() << 1;
-            self.n.next = self.n.val() + self.one32.val();
+            self.n.next = self.n.val() | self.one32.val();
         }
         self.e.next = self.e_big.val() + self.one32.val() - self.n.val();
         self.sig.next = self.w.val().get_bits::<24>(8);
