@@ -143,7 +143,7 @@ fn yosys_synthesizes_and_checks_the_pe() {
     if !have(&["yosys"]) {
         return;
     }
-    let configs = [cfg("fp32", "daa", None, None), cfg("fp32", "single", None, None), cfg("bf16", "daa", None, None)];
+    let configs = defaults();
     let stats: Vec<_> =
         configs.par_iter().map(|c| yosys::synth(&pe_files(c).unwrap(), &format!("{}_pe", c.name)).unwrap()).collect();
     // The dual-stream PE has two products, a second adder and the controller: it must be
