@@ -9,6 +9,7 @@ pub mod explore;
 pub mod files;
 pub mod format;
 pub mod golden;
+pub mod grid;
 pub mod npy;
 pub mod rtl;
 pub mod sim;

@@ -66,65 +66,70 @@ fn verilator_version(exe: &Path) -> Result<String> {
     Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
 
+/// Builds (or takes from the cache) a Verilator executable from `files` and the C++ `cpp`;
+/// returns its path and whether this call built it.
+pub fn build_exe(files: &[RtlFile], top: &str, cpp: &str) -> Result<(PathBuf, bool)> {
+    let verilator = require_tool("verilator")?;
+    let flags = ["--cc", "--exe", "--build", "-O3", "--x-assign", "fast", "--x-initial", "fast", "-j", "2"];
+    let mut h = Sha256::new();
+    h.update(verilator_version(&verilator)?);
+    h.update(flags.join(" "));
+    h.update(cpp);
+    h.update(RECORDS_H);
+    for f in files {
+        h.update(f.file_name());
+        h.update(&f.text);
+    }
+    let hash: String = h.finalize().iter().take(10).map(|b| format!("{b:02x}")).collect();
+    let root = cache_dir().join("verilator");
+    let dir = root.join(format!("{top}-{hash}"));
+    let exe = dir.join("obj").join("harness");
+    if exe.is_file() {
+        return Ok((exe, false));
+    }
+    let tmp = root.join(format!(".tmp-{hash}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    let sources = write_sources(&tmp.join("src"), files)?;
+    let cpp_path = tmp.join("src").join("harness.cpp");
+    std::fs::write(&cpp_path, cpp)?;
+    std::fs::write(tmp.join("src").join("records.h"), RECORDS_H)?;
+    let out = Command::new(&verilator)
+        .args(flags)
+        .arg("--top-module")
+        .arg(top)
+        .arg("-Mdir")
+        .arg(tmp.join("obj"))
+        .args(&sources)
+        .arg("-CFLAGS")
+        .arg(format!("-I{}", tmp.join("src").display()))
+        .arg(&cpp_path)
+        .args(["-o", "harness"])
+        .output()
+        .context("cannot run verilator")?;
+    if !out.status.success() {
+        let _ = std::fs::remove_dir_all(&tmp);
+        bail!(
+            "verilator build of {top} failed:\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    match std::fs::rename(&tmp, &dir) {
+        Ok(()) => {}
+        // Another process finished the same build first: use its copy.
+        Err(_) if exe.is_file() => {
+            let _ = std::fs::remove_dir_all(&tmp);
+        }
+        Err(e) => return Err(e).context(format!("cannot move the build into {}", dir.display())),
+    }
+    Ok((exe, true))
+}
+
 impl Harness {
     /// Builds (or takes from the cache) the harness for `files` with top `spec.top`.
     pub fn build(files: &[RtlFile], spec: &HarnessSpec) -> Result<Harness> {
-        let verilator = require_tool("verilator")?;
-        let cpp = spec.render()?;
-        let flags = ["--cc", "--exe", "--build", "-O3", "--x-assign", "fast", "--x-initial", "fast", "-j", "2"];
-        let mut h = Sha256::new();
-        h.update(verilator_version(&verilator)?);
-        h.update(flags.join(" "));
-        h.update(&cpp);
-        h.update(RECORDS_H);
-        for f in files {
-            h.update(f.file_name());
-            h.update(&f.text);
-        }
-        let hash: String = h.finalize().iter().take(10).map(|b| format!("{b:02x}")).collect();
-        let root = cache_dir().join("verilator");
-        let dir = root.join(format!("{}-{hash}", spec.top));
-        let exe = dir.join("obj").join("harness");
-        let (words_in, words_out) = (spec.words_in, spec.words_out());
-        if exe.is_file() {
-            return Ok(Harness { exe, words_in, words_out, built: false });
-        }
-        let tmp = root.join(format!(".tmp-{hash}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&tmp);
-        let sources = write_sources(&tmp.join("src"), files)?;
-        let cpp_path = tmp.join("src").join("harness.cpp");
-        std::fs::write(&cpp_path, cpp)?;
-        std::fs::write(tmp.join("src").join("records.h"), RECORDS_H)?;
-        let out = Command::new(&verilator)
-            .args(flags)
-            .arg("--top-module")
-            .arg(&spec.top)
-            .arg("-Mdir")
-            .arg(tmp.join("obj"))
-            .args(&sources)
-            .arg("-CFLAGS")
-            .arg(format!("-I{}", tmp.join("src").display()))
-            .arg(&cpp_path)
-            .args(["-o", "harness"])
-            .output()
-            .context("cannot run verilator")?;
-        if !out.status.success() {
-            bail!(
-                "verilator build of {} failed:\n{}{}",
-                spec.top,
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            );
-        }
-        match std::fs::rename(&tmp, &dir) {
-            Ok(()) => {}
-            // Another process finished the same build first: use its copy.
-            Err(_) if exe.is_file() => {
-                let _ = std::fs::remove_dir_all(&tmp);
-            }
-            Err(e) => return Err(e).context(format!("cannot move the build into {}", dir.display())),
-        }
-        Ok(Harness { exe, words_in, words_out, built: true })
+        let (exe, built) = build_exe(files, &spec.top, &spec.render()?)?;
+        Ok(Harness { exe, words_in: spec.words_in, words_out: spec.words_out(), built })
     }
 
     /// Streams `chunks` (input words plus a context for the checker) through the model;
