@@ -163,7 +163,7 @@ pub struct GenerateArgs {
     #[command(flatten)]
     /// Configuration.
     pub cfg: ConfigArgs,
-    /// Only the PE and its units (the grid package comes with the grid issue).
+    /// Only the PE and its units (no grid, testbench or package files).
     #[arg(long)]
     pub pe_only: bool,
     /// Parent directory of the package directory `<name>/`.
@@ -292,17 +292,16 @@ fn run_gemm(g: GemmArgs, out: &mut dyn Write) -> Result<()> {
 
 fn run_generate(g: GenerateArgs, out: &mut dyn Write) -> Result<()> {
     let cfg = g.cfg.resolve()?;
-    if !g.pe_only {
-        return Err(InputError::msg(
-            "this version generates the PE only: add --pe-only (the grid package is not implemented yet)",
-        )
-        .into());
-    }
-    let files = crate::rtl::emit::pe_files(&cfg)?;
+    let files: Vec<(String, String)> = if g.pe_only {
+        crate::rtl::emit::pe_files(&cfg)?.into_iter().map(|f| (f.file_name(), f.text)).collect()
+    } else {
+        crate::grid::package::package(&cfg)?
+    };
     let dir = g.out.join(&cfg.name);
-    let named: Vec<(String, String)> = files.iter().map(|f| (f.file_name(), f.text.clone())).collect();
-    crate::files::write_dir_atomic(&dir, &named)?;
-    writeln!(out, "wrote {} Verilog files for {} (top {}_pe) to {}", files.len(), cfg.name, cfg.name, dir.display())?;
+    crate::files::write_dir_atomic(&dir, &files)?;
+    let what =
+        if g.pe_only { format!("the PE (top {}_pe)", cfg.name) } else { format!("the array (top {})", cfg.name) };
+    writeln!(out, "wrote {} files for {what} to {}", files.len(), dir.display())?;
     Ok(())
 }
 

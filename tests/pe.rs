@@ -4,24 +4,14 @@
 //! Tests that need Verilator, Yosys or Icarus skip with a message when a tool is missing,
 //! except under CI (`CI` set), where a missing tool is a failure.
 
+mod common;
+
+use common::have;
 use daa_gen::config::{Config, Policy, Settings};
 use daa_gen::rtl::emit::{pe_files, unit_file, RtlFile};
-use daa_gen::sim::{find_tool, icarus, verilator, yosys};
+use daa_gen::sim::{icarus, verilator, yosys};
 use daa_gen::verify::{unit_files, units_config, verify_pe, verify_pe_files, verify_unit_files, verify_units, UNITS};
 use rayon::prelude::*;
-
-/// True when every tool is on PATH; a missing tool fails the test under CI and skips it otherwise.
-fn have(tools: &[&str]) -> bool {
-    let missing: Vec<&str> = tools.iter().copied().filter(|t| find_tool(t).is_none()).collect();
-    if missing.is_empty() {
-        return true;
-    }
-    if std::env::var_os("CI").is_some() {
-        panic!("CI is set but {missing:?} is not installed (.ci/run installs verilator, iverilog and yosys)");
-    }
-    eprintln!("skipping: {missing:?} not installed");
-    false
-}
 
 fn cfg(format: &str, policy: &str, lo_bits: Option<u32>, rounding: Option<&str>) -> Config {
     Settings {
@@ -264,10 +254,16 @@ fn cli_generate_writes_the_pe_package_and_verify_reports() {
     assert!(first.iter().all(|(n, _)| n.ends_with(".v")));
     assert!(gen(&["--pe-only"]).status.success());
     assert_eq!(first, read(), "same configuration, same bytes");
-    // Without --pe-only (grid not implemented yet): an input error, and the package is untouched.
+    // Without --pe-only: the whole package replaces the directory.
     let o = gen(&[]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let full = read();
+    assert!(full.iter().any(|(n, _)| n == "manifest.json") && full.len() > first.len());
+    // A failing run (here: an invalid name) leaves the previous package untouched.
+    let o = gen(&["--name", "9bad"]);
     assert_eq!(o.status.code(), Some(2));
-    assert_eq!(first, read());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("name"));
+    assert_eq!(full, read());
     // A bad field names the field and the allowed values, exit 2.
     let o = Command::cargo_bin("daa").unwrap().args(["verify", "--pe", "--format", "e9m2"]).output().unwrap();
     assert_eq!(o.status.code(), Some(2));

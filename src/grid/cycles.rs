@@ -90,8 +90,13 @@ impl Timing {
     /// Runs the control logic for tiles of `beats[i]` beats under `pattern`; returns every
     /// output row's transfer and the total cycles (last transfer + 1).
     pub fn simulate(&self, beats: &[usize], pattern: &Pattern) -> (Vec<RowOut>, u64) {
-        let rows = self.rows;
         let mut rng = SplitMix(pattern.seed);
+        self.simulate_with(beats, |_| rng.cycle(pattern))
+    }
+
+    /// [`Timing::simulate`] with (source offers, sink ready) given per cycle by `io`.
+    pub fn simulate_with(&self, beats: &[usize], mut io: impl FnMut(u64) -> (bool, bool)) -> (Vec<RowOut>, u64) {
+        let rows = self.rows;
         let (mut at_boundary, mut tile_bank) = (true, 0usize);
         let (mut owned, mut full) = ([false; 2], [false; 2]);
         let (mut drain_bank, mut drain_row) = (0usize, 0u32);
@@ -103,7 +108,7 @@ impl Timing {
         let mut out = Vec::with_capacity(total_rows);
         let mut n = 0u64;
         while out.len() < total_rows {
-            let (offer, ready) = rng.cycle(pattern);
+            let (offer, ready) = io(n);
             let in_ready = !at_boundary || !owned[tile_bank];
             let accept = offer && tile < beats.len() && in_ready;
             let step = full[drain_bank] && ready;

@@ -2,6 +2,7 @@
 //! and the cycle model that reproduces its timing.
 
 pub mod cycles;
+pub mod package;
 pub mod verify;
 
 use crate::config::Config;

@@ -103,7 +103,7 @@ pub fn random_gemm(cfg: &Config, rng: &mut ChaCha8Rng) -> Gemm {
 }
 
 /// The beats of one tile (ti, tj) of `g`: flags word, A words, B words per beat.
-fn tile_beats(cfg: &Config, g: &Gemm, ti: usize, tj: usize, out: &mut Vec<u32>) {
+pub(crate) fn tile_beats(cfg: &Config, g: &Gemm, ti: usize, tj: usize, out: &mut Vec<u32>) {
     let (r, c, l) = (cfg.rows as usize, cfg.cols as usize, lanes(cfg) as usize);
     let (m, k, n) = (g.a.rows, g.a.cols, g.b.cols);
     let beats = k.div_ceil(l);

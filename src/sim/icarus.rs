@@ -22,3 +22,21 @@ pub fn compile(files: &[RtlFile], top: &str) -> Result<()> {
     }
     Ok(())
 }
+
+/// Compiles and runs a self-checking testbench in `dir` (files relative to it); returns its output.
+pub fn run_testbench(dir: &std::path::Path, sources: &[String], top: &str) -> Result<String> {
+    let iverilog = require_tool("iverilog")?;
+    let vvp = require_tool("vvp")?;
+    let out = Command::new(iverilog)
+        .current_dir(dir)
+        .args(["-g2005", "-s", top, "-o", "tb.vvp"])
+        .args(sources)
+        .output()
+        .context("cannot run iverilog")?;
+    if !out.status.success() {
+        bail!("iverilog on {top}: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    }
+    let run = Command::new(vvp).current_dir(dir).arg("tb.vvp").output().context("cannot run vvp")?;
+    let _ = std::fs::remove_file(dir.join("tb.vvp"));
+    Ok(String::from_utf8_lossy(&run.stdout).into_owned())
+}

@@ -25,23 +25,12 @@ fn number_after(text: &str, key: &str) -> Option<u64> {
 
 /// Synthesizes `top` from `files` flattened, runs `check -assert`, and returns its size.
 pub fn synth(files: &[RtlFile], top: &str) -> Result<SynthStats> {
-    let yosys = require_tool("yosys")?;
     let dir = tempfile::tempdir()?;
-    let paths = write_sources(dir.path(), files)?;
-    let reads: Vec<String> = paths.iter().map(|p| format!("read_verilog {};", p.display())).collect();
-    let script = format!(
-        "{} synth -flatten -top {top}; check -assert; tee -o {d}/stat.txt stat; tee -o {d}/cmos.txt stat -tech cmos",
-        reads.join(" "),
-        d = dir.path().display()
+    let d = dir.path().display();
+    let commands = format!(
+        "synth -flatten -top {top}; check -assert; tee -o {d}/stat.txt stat; tee -o {d}/cmos.txt stat -tech cmos"
     );
-    let out = Command::new(yosys).args(["-q", "-p", &script]).output().context("cannot run yosys")?;
-    if !out.status.success() {
-        bail!(
-            "yosys synth/check of {top} failed:\n{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
+    run(files, top, dir.path(), &commands)?;
     let stat = std::fs::read_to_string(dir.path().join("stat.txt"))?;
     let cmos = std::fs::read_to_string(dir.path().join("cmos.txt"))?;
     let cells = number_after(&stat, "Number of cells:").context("no cell count in yosys stat")?;
@@ -53,4 +42,27 @@ pub fn synth(files: &[RtlFile], top: &str) -> Result<SynthStats> {
         .filter_map(|l| l.split_whitespace().last()?.parse::<u64>().ok())
         .sum();
     Ok(SynthStats { cells, transistors, flops })
+}
+
+/// Hierarchical `synth -top` (each module once, as for a large array) and `check -assert`.
+pub fn synth_check(files: &[RtlFile], top: &str) -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    run(files, top, dir.path(), &format!("synth -top {top}; check -assert"))
+}
+
+/// Reads `files` (written into `dir`) and runs `commands` in Yosys; any failure is an error.
+fn run(files: &[RtlFile], top: &str, dir: &std::path::Path, commands: &str) -> Result<()> {
+    let yosys = require_tool("yosys")?;
+    let paths = write_sources(dir, files)?;
+    let reads: Vec<String> = paths.iter().map(|p| format!("read_verilog {};", p.display())).collect();
+    let script = format!("{} {commands}", reads.join(" "));
+    let out = Command::new(yosys).args(["-q", "-p", &script]).output().context("cannot run yosys")?;
+    if !out.status.success() {
+        bail!(
+            "yosys synth/check of {top} failed:\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Ok(())
 }

@@ -1,0 +1,11 @@
+daa_bf16_daa_4x4.v
+daa_bf16_daa_4x4_controller.v
+daa_bf16_daa_4x4_fadd.v
+daa_bf16_daa_4x4_fmul.v
+daa_bf16_daa_4x4_fmul_lo.v
+daa_bf16_daa_4x4_pe.v
+daa_bf16_daa_4x4_pe_core.v
+daa_bf16_daa_4x4_reduce.v
+daa_bf16_daa_4x4_reg1.v
+daa_bf16_daa_4x4_reg32.v
+daa_bf16_daa_4x4_unpack.v

@@ -1,0 +1,11 @@
+daa_fp32_daa_8x8.v
+daa_fp32_daa_8x8_controller.v
+daa_fp32_daa_8x8_fadd.v
+daa_fp32_daa_8x8_fmul.v
+daa_fp32_daa_8x8_fmul_lo.v
+daa_fp32_daa_8x8_pe.v
+daa_fp32_daa_8x8_pe_core.v
+daa_fp32_daa_8x8_reduce.v
+daa_fp32_daa_8x8_reg1.v
+daa_fp32_daa_8x8_reg32.v
+daa_fp32_daa_8x8_unpack.v

@@ -1,0 +1,8 @@
+daa_fp32_single_8x8.v
+daa_fp32_single_8x8_fadd.v
+daa_fp32_single_8x8_fmul.v
+daa_fp32_single_8x8_pe.v
+daa_fp32_single_8x8_pe_core.v
+daa_fp32_single_8x8_reg1.v
+daa_fp32_single_8x8_reg32.v
+daa_fp32_single_8x8_unpack.v
