@@ -97,13 +97,24 @@ fn chunk_seed(seed: u64, chunk: u64) -> u64 {
 const UNIT_IN: [&str; 14] = ["code", "rx", "ma", "mb", "la", "lb", "fa1", "fb1", "fa2", "fb2", "a0", "b0", "a1", "b1"];
 const UNIT_OUT: [&str; 11] = ["bits", "ry", "mp", "lp", "fs1", "fs2", "ah", "bh", "al", "bl", "high"];
 
+/// The corner pairs the first unit records carry: (multiplier operand codes, adder operands).
+struct Corners {
+    mul: Vec<(u32, u32)>,
+    add: Vec<(u32, u32)>,
+}
+
+impl Corners {
+    fn of(f: Format) -> Corners {
+        let codes = operand_corners(f);
+        Corners { mul: codes.iter().flat_map(|&a| codes.iter().map(move |&b| (a, b))).collect(), add: adder_corners() }
+    }
+}
+
 /// Input words of the units harness for records `start..start+count`.
-fn unit_records(cfg: &Config, start: u64, count: usize, seed: u64) -> Vec<u32> {
+fn unit_records(cfg: &Config, corners: &Corners, start: u64, count: usize, seed: u64) -> Vec<u32> {
     let p = PeParams::from(cfg);
     let f = cfg.format;
-    let corners = operand_corners(f);
-    let mul_pairs: Vec<(u32, u32)> = corners.iter().flat_map(|&a| corners.iter().map(move |&b| (a, b))).collect();
-    let add_pairs = adder_corners();
+    let (mul_pairs, add_pairs) = (&corners.mul, &corners.add);
     let exhaustive = if f.width() <= 16 { 1u64 << f.width() } else { 0 };
     let vectors = generate(cfg, count, chunk_seed(seed, start));
     let mut rng = ChaCha8Rng::seed_from_u64(chunk_seed(seed ^ 0x5555, start));
@@ -200,8 +211,7 @@ pub fn verify_units(cfg: &Config, records: u64, seed: u64, repro: &str) -> Resul
 
 /// [`verify_units`] on given unit files (those of `unit_files(ucfg)`, possibly altered).
 pub fn verify_unit_files(ucfg: &Config, files: &[RtlFile], records: u64, seed: u64, repro: &str) -> Result<Report> {
-    let ucfg = ucfg.clone();
-    let p = PeParams::from(&ucfg);
+    let p = PeParams::from(ucfg);
     let f = ucfg.format;
     let top = format!("{}_units", ucfg.name);
     let spec = HarnessSpec::comb(
@@ -213,8 +223,8 @@ pub fn verify_unit_files(ucfg: &Config, files: &[RtlFile], records: u64, seed: u
     let harness = Harness::build(files, &spec)?;
     let build_seconds = if harness.built { t0.elapsed().as_secs_f64() } else { 0.0 };
     let exhaustive = if f.width() <= 16 { 1u64 << f.width() } else { 0 };
-    let corners = (operand_corners(f).len().pow(2)).max(adder_corners().len()) as u64;
-    let total = records.max(exhaustive).max(corners);
+    let corners = Corners::of(f);
+    let total = records.max(exhaustive).max(corners.mul.len().max(corners.add.len()) as u64);
     let label = format!("units of {} (L={}, {})", f.name(), ucfg.lo_bits, ucfg.lo_rounding.name());
     let bar = progress(total, &label);
     let mut report = Report { label, build_seconds, ..Default::default() };
@@ -225,7 +235,7 @@ pub fn verify_unit_files(ucfg: &Config, files: &[RtlFile], records: u64, seed: u
             return None;
         }
         let n = CHUNK.min((total - start) as usize);
-        let words = unit_records(&ucfg, start, n, seed);
+        let words = unit_records(ucfg, &corners, start, n, seed);
         let ctx = (start, words.clone());
         start += n as u64;
         Some((words, ctx))
