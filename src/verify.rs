@@ -79,7 +79,8 @@ pub fn unit_files(cfg: &Config) -> Result<Vec<RtlFile>> {
     Ok(files)
 }
 
-fn progress(total: u64, label: &str) -> ProgressBar {
+/// A progress bar with the label, position, rate and ETA (hidden when stderr is not a terminal).
+pub(crate) fn progress(total: u64, label: &str) -> ProgressBar {
     let bar = ProgressBar::new(total);
     bar.set_style(
         ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} {per_sec} eta {eta}")

@@ -118,13 +118,10 @@ impl Pipeline {
         next.v1 = b.en;
         if p.policy.is_dual() {
             if b.en {
-                let ops = [(f.decode(a0), f.decode(b0)), (f.decode(a1), f.decode(b1))];
-                let h = high_stream(p, a0, b0, a1, b1);
-                let (ah, bh) = ops[h];
-                let (al, bl) = ops[1 - h];
-                let lo = |x| if p.policy.reduces() { q(x, p.lo_bits, p.lo_rounding) } else { x };
-                next.p_hi = mul(ah, bh).to_bits();
-                next.p_lo = mul(lo(al), lo(bl)).to_bits();
+                // The step's two products; its additions happen in the next two stages.
+                let t = step_dual(p, 0.0, a0, b0, a1, b1);
+                next.p_hi = t.p_high.to_bits();
+                next.p_lo = t.p_low.to_bits();
                 next.f1 = b.first;
             }
             next.v2 = self.v1;

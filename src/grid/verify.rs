@@ -168,7 +168,7 @@ pub fn verify_grid_files(cfg: &Config, files: &[RtlFile], gemms: u64, seed: u64,
     let dir = tempfile::tempdir()?;
     let batch_size = 40u64;
     let mut done = 0u64;
-    let bar = indicatif::ProgressBar::new(gemms);
+    let bar = crate::verify::progress(gemms, &report.label);
     while done < gemms {
         let count = batch_size.min(gemms - done);
         let batch: Vec<Gemm> = (0..count).map(|_| random_gemm(cfg, &mut rng)).collect();

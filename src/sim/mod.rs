@@ -4,8 +4,9 @@ pub mod icarus;
 pub mod verilator;
 pub mod yosys;
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
 /// The Debian package that provides each external tool.
 fn package_of(tool: &str) -> &str {
@@ -57,4 +58,25 @@ pub fn write_sources(dir: &Path, files: &[crate::rtl::emit::RtlFile]) -> Result<
             Ok(p)
         })
         .collect()
+}
+
+/// What a tool run must do to pass.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Expect {
+    /// Exit successfully.
+    Success,
+    /// Exit successfully and print nothing (lint gates: any message is a finding).
+    Silent,
+}
+
+/// Runs `cmd` and returns its stdout; otherwise an error headed `what` with everything it printed.
+pub(crate) fn run_tool(cmd: &mut Command, what: &str, expect: Expect) -> Result<String> {
+    let program = cmd.get_program().to_string_lossy().into_owned();
+    let out = cmd.output().with_context(|| format!("cannot run {program}"))?;
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let text = format!("{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    if !out.status.success() || (expect == Expect::Silent && !text.trim().is_empty()) {
+        bail!("{what}:\n{}", text.trim());
+    }
+    Ok(stdout)
 }

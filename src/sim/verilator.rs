@@ -1,7 +1,7 @@
 //! Verilator harnesses: C++ from `templates/harness.cpp`, builds cached by a hash of
 //! everything that goes into them, and streaming of binary records through the model.
 
-use super::{cache_dir, require_tool, write_sources};
+use super::{cache_dir, require_tool, run_tool, write_sources, Expect};
 use crate::rtl::emit::RtlFile;
 use anyhow::{bail, Context, Result};
 use askama::Template;
@@ -93,8 +93,8 @@ pub fn build_exe(files: &[RtlFile], top: &str, cpp: &str) -> Result<(PathBuf, bo
     let cpp_path = tmp.join("src").join("harness.cpp");
     std::fs::write(&cpp_path, cpp)?;
     std::fs::write(tmp.join("src").join("records.h"), RECORDS_H)?;
-    let out = Command::new(&verilator)
-        .args(flags)
+    let mut cmd = Command::new(&verilator);
+    cmd.args(flags)
         .arg("--top-module")
         .arg(top)
         .arg("-Mdir")
@@ -103,16 +103,10 @@ pub fn build_exe(files: &[RtlFile], top: &str, cpp: &str) -> Result<(PathBuf, bo
         .arg("-CFLAGS")
         .arg(format!("-I{}", tmp.join("src").display()))
         .arg(&cpp_path)
-        .args(["-o", "harness"])
-        .output()
-        .context("cannot run verilator")?;
-    if !out.status.success() {
+        .args(["-o", "harness"]);
+    if let Err(e) = run_tool(&mut cmd, &format!("verilator build of {top} failed"), Expect::Success) {
         let _ = std::fs::remove_dir_all(&tmp);
-        bail!(
-            "verilator build of {top} failed:\n{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        return Err(e);
     }
     match std::fs::rename(&tmp, &dir) {
         Ok(()) => {}
@@ -199,14 +193,8 @@ pub fn lint(files: &[RtlFile], top: &str) -> Result<()> {
     let verilator = require_tool("verilator")?;
     let dir = tempfile::tempdir()?;
     let paths = write_sources(dir.path(), files)?;
-    let out = Command::new(verilator)
-        .args(["--lint-only", "-Wall", "--top-module", top])
-        .args(&paths)
-        .output()
-        .context("cannot run verilator")?;
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    if !out.status.success() || !text.trim().is_empty() {
-        bail!("verilator --lint-only -Wall on {top}:\n{}", text.trim());
-    }
+    let mut cmd = Command::new(verilator);
+    cmd.args(["--lint-only", "-Wall", "--top-module", top]).args(&paths);
+    run_tool(&mut cmd, &format!("verilator --lint-only -Wall on {top}"), Expect::Silent)?;
     Ok(())
 }

@@ -1,8 +1,8 @@
 //! Yosys: the synthesis gate (`synth -flatten`, `check -assert`) and size statistics.
 
-use super::{require_tool, write_sources};
+use super::{require_tool, run_tool, write_sources, Expect};
 use crate::rtl::emit::RtlFile;
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use std::process::Command;
 
 /// Size of a synthesized module (generic Yosys gates).
@@ -56,13 +56,8 @@ fn run(files: &[RtlFile], top: &str, dir: &std::path::Path, commands: &str) -> R
     let paths = write_sources(dir, files)?;
     let reads: Vec<String> = paths.iter().map(|p| format!("read_verilog {};", p.display())).collect();
     let script = format!("{} {commands}", reads.join(" "));
-    let out = Command::new(yosys).args(["-q", "-p", &script]).output().context("cannot run yosys")?;
-    if !out.status.success() {
-        bail!(
-            "yosys synth/check of {top} failed:\n{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
+    let mut cmd = Command::new(yosys);
+    cmd.args(["-q", "-p", &script]);
+    run_tool(&mut cmd, &format!("yosys synth/check of {top} failed"), Expect::Success)?;
     Ok(())
 }
