@@ -82,26 +82,7 @@ pub fn run(size: usize, reps: usize, threads: usize) -> anyhow::Result<BenchRepo
 
 /// `c = a * b` for row-major n x n matrices with `matrixmultiply`'s sgemm: the reference speed.
 pub fn sgemm_square(n: usize, a: &[f32], b: &[f32], c: &mut [f32]) {
-    assert!(a.len() >= n * n && b.len() >= n * n && c.len() >= n * n, "buffers must hold n*n elements");
-    // SAFETY: the asserts above make every pointer cover n*n elements with strides (n, 1).
-    unsafe {
-        matrixmultiply::sgemm(
-            n,
-            n,
-            n,
-            1.0,
-            a.as_ptr(),
-            n as isize,
-            1,
-            b.as_ptr(),
-            n as isize,
-            1,
-            0.0,
-            c.as_mut_ptr(),
-            n as isize,
-            1,
-        )
-    }
+    crate::train::engine::sgemm_into(n, n, n, a, b, c)
 }
 
 /// The report as a text table.

@@ -39,6 +39,8 @@ pub enum Command {
     Verify(VerifyArgs),
     /// Synthesize the units and the PE of every policy with Yosys and print their sizes.
     Area(ConfigArgs),
+    /// Train a CNN on Fashion-MNIST with every conv/linear GEMM through the golden model.
+    Train(TrainArgs),
 }
 
 /// Configuration: a TOML file plus flags; a flag overrides the file's value of the same name.
@@ -191,6 +193,59 @@ pub struct VerifyArgs {
     pub seed: u64,
 }
 
+/// `daa train` arguments.
+#[derive(Args, Debug)]
+pub struct TrainArgs {
+    #[command(flatten)]
+    /// Configuration (`--policy native` runs plain f32 GEMMs).
+    pub cfg: ConfigArgs,
+    /// Network: lenet5, vgg-small or resnet-mini.
+    #[arg(long, default_value = "lenet5")]
+    pub model: String,
+    /// Passes over the training images.
+    #[arg(long, default_value_t = 1)]
+    pub epochs: usize,
+    /// Use only the first N training images (default: all 60,000).
+    #[arg(long, value_name = "N")]
+    pub train_subset: Option<usize>,
+    /// Use only the first N test images (default: all 10,000).
+    #[arg(long, value_name = "N")]
+    pub test_subset: Option<usize>,
+    /// Mini-batch size, 1..=4096.
+    #[arg(long, default_value_t = 64)]
+    pub batch: usize,
+    /// Peak learning rate (cosine schedule to 0). Default: 0.05, resnet-mini 0.1.
+    #[arg(long)]
+    pub lr: Option<f32>,
+    /// SGD momentum, 0 <= m < 1.
+    #[arg(long, default_value_t = 0.9)]
+    pub momentum: f32,
+    /// L2 weight decay on conv and linear weights.
+    #[arg(long, default_value_t = 5e-4)]
+    pub weight_decay: f32,
+    /// Seed of weight init and data order; same seed and threads, same run bit for bit.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Directory with the Fashion-MNIST IDX files (default /usr/share/datasets/fashion-mnist).
+    #[arg(long, value_name = "DIR")]
+    pub data: Option<PathBuf>,
+    /// Output directory (default train_out/<model>-<format>-<policy|compare|sweep>-seed<S>).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Run native, single, full, daa and static on the same seed; one table and one plot.
+    #[arg(long, conflicts_with = "sweep_lo_bits")]
+    pub compare: bool,
+    /// Run `single` and the policy (daa unless another dual policy is given) at each of these lo_bits, e.g. 7,5,3,1.
+    #[arg(long, value_delimiter = ',', value_name = "L,L,...")]
+    pub sweep_lo_bits: Vec<u32>,
+    /// Dynamic loss scaling: auto (on for formats with fewer than 8 exponent bits), on, off.
+    #[arg(long, default_value = "auto")]
+    pub loss_scale: String,
+    /// Threads (default: all cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
+}
+
 /// Runs one parsed command line, writing human-readable output to `out`.
 pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
     match cli.command {
@@ -215,6 +270,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
             let cfg = c.resolve()?;
             write!(out, "{}", crate::area::markdown(&cfg, &crate::area::area_table(&cfg)?))?;
         }
+        Command::Train(t) => run_train(t, out)?,
         Command::Bench(b) => {
             let threads = b.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
             let r = crate::bench::run(b.size, b.reps, threads)?;
@@ -338,6 +394,104 @@ fn run_verify(v: VerifyArgs, out: &mut dyn Write) -> Result<()> {
     }
     if bad > 0 {
         anyhow::bail!("{bad} mismatches between the Verilog and the golden model or the cycle model");
+    }
+    Ok(())
+}
+
+fn run_train(t: TrainArgs, out: &mut dyn Write) -> Result<()> {
+    use crate::train::optim::Sgd;
+    use crate::train::run::{default_loss_scaling, plan, progress_bar, train, write_comparison, write_run, TrainSpec};
+    let native = t.cfg.policy.as_deref() == Some("native");
+    let mut cfg_args = t.cfg.clone();
+    if native {
+        cfg_args.policy = Some("single".into());
+    }
+    let cfg = cfg_args.resolve().map_err(|e| {
+        if e.0.contains("`policy`") {
+            InputError::msg(e.0.replace("allowed ", "allowed native, "))
+        } else {
+            e
+        }
+    })?;
+    if !crate::train::models::MODELS.contains(&t.model.as_str()) {
+        return Err(InputError::field("model", &t.model, &crate::train::models::MODELS.join(", ")).into());
+    }
+    let positive = |field: &str, v: usize, max: usize| -> Result<usize, InputError> {
+        if (1..=max).contains(&v) {
+            Ok(v)
+        } else {
+            Err(InputError::field(field, &v.to_string(), &format!("1 ..= {max}")))
+        }
+    };
+    positive("epochs", t.epochs, 100_000)?;
+    positive("batch", t.batch, 4096)?;
+    let train_subset = positive("train-subset", t.train_subset.unwrap_or(60_000), usize::MAX)?;
+    let test_subset = positive("test-subset", t.test_subset.unwrap_or(10_000), usize::MAX)?;
+    let lr = t.lr.unwrap_or(if t.model == "resnet-mini" { 0.1 } else { 0.05 });
+    if !(lr.is_finite() && lr > 0.0) {
+        return Err(InputError::field("lr", &lr.to_string(), "a positive number").into());
+    }
+    if !(0.0..1.0).contains(&t.momentum) {
+        return Err(InputError::field("momentum", &t.momentum.to_string(), "0 <= momentum < 1").into());
+    }
+    if !(t.weight_decay.is_finite() && t.weight_decay >= 0.0) {
+        return Err(InputError::field("weight-decay", &t.weight_decay.to_string(), "a number >= 0").into());
+    }
+    let loss_scaling = match t.loss_scale.as_str() {
+        "auto" => default_loss_scaling(&cfg),
+        "on" => true,
+        "off" => false,
+        other => return Err(InputError::field("loss-scale", other, "auto, on, off").into()),
+    };
+    if let Some(n) = t.threads {
+        positive("threads", n, 1024)?;
+        // matrixmultiply reads its thread count once, from the environment.
+        std::env::set_var("MATMUL_NUM_THREADS", n.to_string());
+    }
+    let base = TrainSpec {
+        model: t.model.clone(),
+        cfg,
+        native,
+        epochs: t.epochs,
+        batch: t.batch,
+        sgd: Sgd { lr, momentum: t.momentum, weight_decay: t.weight_decay },
+        train_subset,
+        test_subset,
+        seed: t.seed,
+        loss_scaling,
+    };
+    let (runs, stem) = plan(&base, t.compare, &t.sweep_lo_bits)?;
+    let data = crate::train::data::load(t.data.as_deref())?;
+    let what = stem.map_or_else(|| base.policy_name(), str::to_string);
+    let dir = t.out.clone().unwrap_or_else(|| {
+        PathBuf::from("train_out").join(format!("{}-{}-{what}-seed{}", t.model, base.cfg.format.name(), t.seed))
+    });
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(t.threads.unwrap_or(0)).build()?;
+    let bar = progress_bar(std::io::IsTerminal::is_terminal(&std::io::stderr()));
+    let mut done = Vec::new();
+    for (label, spec) in &runs {
+        let s = pool.install(|| train(spec, &data, &bar))?;
+        let run_dir = if stem.is_some() { dir.join(label) } else { dir.clone() };
+        write_run(&run_dir, &s)?;
+        writeln!(
+            out,
+            "{label}: {} {} test accuracy {:.2} % after {} epoch(s), {:.1} s ({:.0} % in GEMMs) -> {}",
+            s.model,
+            s.format,
+            100.0 * s.test_accuracy,
+            s.epochs,
+            s.seconds,
+            100.0 * s.gemm_share,
+            run_dir.display()
+        )?;
+        done.push((label.clone(), s));
+    }
+    bar.finish_and_clear();
+    if let Some(stem) = stem {
+        let title = format!("{} on Fashion-MNIST, {}, seed {}", t.model, base.cfg.format.name(), t.seed);
+        let table = write_comparison(&dir, stem, &title, &done)?;
+        write!(out, "{table}")?;
+        writeln!(out, "wrote {}/{stem}.md, .json, .svg", dir.display())?;
     }
     Ok(())
 }

@@ -164,6 +164,20 @@ impl Format {
     /// (the reader flushes them); overflow gives Inf; NaN gives F_in's canonical quiet NaN.
     pub fn encode_rne(self, x: f32) -> u32 {
         let bits = x.to_bits();
+        if self == Format::FP32 {
+            // binary32 itself: only DAZ and the canonical NaN change anything (hot in training).
+            return match bits & 0x7F80_0000 {
+                0 => bits & 0x8000_0000,
+                0x7F80_0000 if bits & 0x7F_FFFF != 0 => 0x7FC0_0000,
+                _ => bits,
+            };
+        }
+        self.encode_rne_general(x)
+    }
+
+    /// [`Format::encode_rne`] without the binary32 shortcut.
+    fn encode_rne_general(self, x: f32) -> u32 {
+        let bits = x.to_bits();
         let sign = (bits >> 31) << (self.width() - 1);
         let e32 = (bits >> 23) & 0xFF;
         let f32_frac = bits & 0x7F_FFFF;
@@ -258,4 +272,35 @@ pub fn describe_f32(bits: u32) -> String {
         _ => "normal",
     };
     format!("{:08x} [s={} e={:#04x} f={:#08x} {}] = {:e}", bits, bits >> 31, e, f, class, f32::from_bits(bits))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Format;
+
+    /// The binary32 shortcut of `encode_rne` equals the general rounding path.
+    #[test]
+    fn fp32_shortcut_equals_general_path() {
+        let mut x = 0x9E37_79B9_u32;
+        let specials = [
+            0u32,
+            0x8000_0000,
+            1,
+            0x807F_FFFF,
+            0x0080_0000,
+            0x7F7F_FFFF,
+            0x7F80_0000,
+            0xFF80_0000,
+            0x7F80_0001,
+            0xFFC0_0000,
+        ];
+        for i in 0..2_000_000u32 {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            let bits = specials.get(i as usize).copied().unwrap_or(x);
+            let v = f32::from_bits(bits);
+            assert_eq!(Format::FP32.encode_rne(v), Format::FP32.encode_rne_general(v), "{bits:#010x}");
+        }
+    }
 }

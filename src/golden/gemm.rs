@@ -42,7 +42,8 @@ pub struct GemmStats {
 }
 
 impl GemmStats {
-    fn merge(mut self, o: GemmStats) -> GemmStats {
+    /// The counts of both, summed.
+    pub fn merge(mut self, o: GemmStats) -> GemmStats {
         self.steps += o.steps;
         self.high_stream0 += o.high_stream0;
         self.high_stream1 += o.high_stream1;

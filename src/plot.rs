@@ -1,0 +1,100 @@
+//! SVG line charts (plotters), written atomically beside the CSV/JSON they show.
+
+use crate::files::write_string_atomic;
+use anyhow::{anyhow, Result};
+use plotters::prelude::*;
+use std::path::Path;
+
+/// One named curve.
+#[derive(Clone, Debug)]
+pub struct Series {
+    /// Legend label.
+    pub label: String,
+    /// (x, y) points in order of x.
+    pub points: Vec<(f64, f64)>,
+}
+
+/// One chart of a figure.
+#[derive(Clone, Debug)]
+pub struct Panel {
+    /// Caption above the chart.
+    pub title: String,
+    /// X axis label.
+    pub x_label: String,
+    /// Y axis label.
+    pub y_label: String,
+    /// Curves.
+    pub series: Vec<Series>,
+}
+
+const COLORS: [RGBColor; 8] = [
+    RGBColor(31, 119, 180),
+    RGBColor(255, 127, 14),
+    RGBColor(44, 160, 44),
+    RGBColor(214, 39, 40),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+    RGBColor(127, 127, 127),
+];
+
+fn range(vals: impl Iterator<Item = f64>) -> (f64, f64) {
+    let (lo, hi) =
+        vals.filter(|v| v.is_finite()).fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(v), b.max(v)));
+    if !lo.is_finite() {
+        return (0.0, 1.0);
+    }
+    let pad = ((hi - lo) * 0.05).max(1e-9);
+    (lo - pad, hi + pad)
+}
+
+/// Draws the panels side by side into an SVG file.
+pub fn write_svg(path: &Path, panels: &[Panel]) -> Result<()> {
+    let mut svg = String::new();
+    {
+        let width = 520 * panels.len().max(1) as u32;
+        let root = SVGBackend::with_string(&mut svg, (width, 400)).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| anyhow!("plot: {e}"))?;
+        let areas = root.split_evenly((1, panels.len().max(1)));
+        for (panel, area) in panels.iter().zip(&areas) {
+            let pts = || panel.series.iter().flat_map(|s| s.points.iter());
+            let (x0, x1) = range(pts().map(|p| p.0));
+            let (y0, y1) = range(pts().map(|p| p.1));
+            let mut chart = ChartBuilder::on(area)
+                .caption(&panel.title, ("sans-serif", 18))
+                .margin(12)
+                .x_label_area_size(36)
+                .y_label_area_size(56)
+                .build_cartesian_2d(x0..x1, y0..y1)
+                .map_err(|e| anyhow!("plot: {e}"))?;
+            chart
+                .configure_mesh()
+                .x_desc(&panel.x_label)
+                .y_desc(&panel.y_label)
+                .draw()
+                .map_err(|e| anyhow!("plot: {e}"))?;
+            for (i, s) in panel.series.iter().enumerate() {
+                let color = COLORS[i % COLORS.len()];
+                let finite: Vec<(f64, f64)> = s.points.iter().copied().filter(|p| p.1.is_finite()).collect();
+                chart
+                    .draw_series(LineSeries::new(finite.clone(), color.stroke_width(2)))
+                    .map_err(|e| anyhow!("plot: {e}"))?
+                    .label(&s.label)
+                    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(2)));
+                if finite.len() <= 40 {
+                    chart
+                        .draw_series(finite.iter().map(|&p| Circle::new(p, 3, color.filled())))
+                        .map_err(|e| anyhow!("plot: {e}"))?;
+                }
+            }
+            chart
+                .configure_series_labels()
+                .background_style(WHITE.mix(0.8))
+                .border_style(BLACK)
+                .draw()
+                .map_err(|e| anyhow!("plot: {e}"))?;
+        }
+        root.present().map_err(|e| anyhow!("plot: {e}"))?;
+    }
+    write_string_atomic(path, &svg)
+}

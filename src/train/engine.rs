@@ -1,0 +1,140 @@
+//! Where training's GEMMs run: the golden GEMM of a policy, or plain f32 (`native`).
+
+use super::tensor::transpose_map;
+use crate::golden::gemm::{gemm, GemmInput, GemmStats};
+use crate::golden::pe::PeParams;
+use rayon::prelude::*;
+use std::time::Instant;
+
+/// The arithmetic of every conv and linear GEMM.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Arith {
+    /// Plain binary32 GEMMs (matrixmultiply's sgemm): ordinary fp32 training.
+    Native,
+    /// The golden GEMM of contract section 5: operands rounded to F_in (RNE), the policy's PE steps.
+    Golden(PeParams),
+}
+
+impl Arith {
+    /// `native` or the policy name.
+    pub fn name(&self) -> String {
+        match self {
+            Arith::Native => "native".into(),
+            Arith::Golden(p) => p.policy.name().into(),
+        }
+    }
+}
+
+/// Runs GEMMs and keeps their statistics and time.
+#[derive(Clone, Debug)]
+pub struct Engine {
+    /// The arithmetic used.
+    pub arith: Arith,
+    /// Controller and datapath statistics summed over every golden GEMM.
+    pub stats: GemmStats,
+    /// Seconds spent in GEMMs (operand rounding included).
+    pub gemm_seconds: f64,
+    /// Multiply-accumulates performed (M*N*K summed).
+    pub macs: u64,
+}
+
+impl Engine {
+    /// An engine with zeroed counters.
+    pub fn new(arith: Arith) -> Engine {
+        Engine { arith, stats: GemmStats::default(), gemm_seconds: 0.0, macs: 0 }
+    }
+
+    /// Clears the counters (per epoch).
+    pub fn reset_counters(&mut self) {
+        self.stats = GemmStats::default();
+        self.gemm_seconds = 0.0;
+        self.macs = 0;
+    }
+
+    /// C (m x n) = A (m x k) * B (k x n), row-major.
+    pub fn matmul(&mut self, a: &[f32], m: usize, k: usize, b: &[f32], n: usize) -> Vec<f32> {
+        self.matmul_t(a, false, b, false, m, k, n)
+    }
+
+    /// C (m x n) = A * B where A is stored m x k (or k x m when `ta`) and B k x n (or n x k when `tb`).
+    pub fn matmul_t(&mut self, a: &[f32], ta: bool, b: &[f32], tb: bool, m: usize, k: usize, n: usize) -> Vec<f32> {
+        assert_eq!(a.len(), m * k, "A must hold m*k values");
+        assert_eq!(b.len(), k * n, "B must hold k*n values");
+        let t = Instant::now();
+        let c = match self.arith {
+            Arith::Native => {
+                let mut c = vec![0f32; m * n];
+                let sa = if ta { (1, m) } else { (k, 1) };
+                let sb = if tb { (1, k) } else { (n, 1) };
+                sgemm_strided(m, k, n, a, sa, b, sb, &mut c);
+                c
+            }
+            Arith::Golden(p) => {
+                let f = p.format;
+                let ac = if ta { transpose_map(a, k, m, |x| f.encode_rne(x)) } else { encode(&p, a) };
+                let bc = if tb { transpose_map(b, n, k, |x| f.encode_rne(x)) } else { encode(&p, b) };
+                let (c, s) = gemm(&p, &GemmInput { m, k, n, a: &ac, b: &bc });
+                self.stats = self.stats.merge(s);
+                c
+            }
+        };
+        self.gemm_seconds += t.elapsed().as_secs_f64();
+        self.macs += (m * n * k) as u64;
+        c
+    }
+}
+
+/// Rounds binary32 values to F_in codes with RNE (contract section 9).
+pub fn encode(p: &PeParams, x: &[f32]) -> Vec<u32> {
+    let f = p.format;
+    x.par_iter().with_min_len(1 << 14).map(|&v| f.encode_rne(v)).collect()
+}
+
+/// `c = a * b` for row-major matrices with matrixmultiply's sgemm.
+pub fn sgemm_into(m: usize, k: usize, n: usize, a: &[f32], b: &[f32], c: &mut [f32]) {
+    sgemm_strided(m, k, n, a, (k, 1), b, (n, 1), c)
+}
+
+/// `c = a * b` with (row, column) strides for A and B; C is row-major m x n.
+#[allow(clippy::too_many_arguments)]
+fn sgemm_strided(
+    m: usize,
+    k: usize,
+    n: usize,
+    a: &[f32],
+    sa: (usize, usize),
+    b: &[f32],
+    sb: (usize, usize),
+    c: &mut [f32],
+) {
+    let last = |rows: usize, cols: usize, s: (usize, usize)| {
+        if rows == 0 || cols == 0 {
+            0
+        } else {
+            (rows - 1) * s.0 + (cols - 1) * s.1 + 1
+        }
+    };
+    assert!(
+        a.len() >= last(m, k, sa) && b.len() >= last(k, n, sb) && c.len() >= m * n,
+        "buffers must hold their matrices"
+    );
+    // SAFETY: the assert above makes every pointer cover its matrix with the given strides.
+    unsafe {
+        matrixmultiply::sgemm(
+            m,
+            k,
+            n,
+            1.0,
+            a.as_ptr(),
+            sa.0 as isize,
+            sa.1 as isize,
+            b.as_ptr(),
+            sb.0 as isize,
+            sb.1 as isize,
+            0.0,
+            c.as_mut_ptr(),
+            n as isize,
+            1,
+        )
+    }
+}

@@ -1,0 +1,338 @@
+//! Training on the golden model: gradient checks of every layer (native mode), the training
+//! path's GEMMs against `daa gemm`, the IDX loader's errors, and small `daa train` runs.
+
+use assert_cmd::Command;
+use daa_gen::config::{Policy, Settings};
+use daa_gen::golden::pe::PeParams;
+use daa_gen::npy::write_f32;
+use daa_gen::train::engine::{Arith, Engine};
+use daa_gen::train::layers::{
+    softmax_cross_entropy, BatchNorm2d, Conv2d, Flatten, GlobalAvgPool, Layer, Linear, MaxPool2, Relu, Residual, Seq,
+};
+use daa_gen::train::tensor::Tensor;
+use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rand_distr::StandardNormal;
+use std::path::Path;
+
+fn daa() -> Command {
+    Command::cargo_bin("daa").unwrap()
+}
+
+fn randn(rng: &mut ChaCha8Rng, n: usize) -> Vec<f32> {
+    (0..n).map(|_| rng.sample::<f32, _>(StandardNormal)).collect()
+}
+
+/// Distinct values at least 0.01 apart and away from 0: ReLU and max-pool stay smooth under
+/// the finite-difference steps.
+fn spaced(rng: &mut ChaCha8Rng, n: usize) -> Vec<f32> {
+    let mut v: Vec<f32> = (0..n).map(|i| (i as f32 - n as f32 / 2.0 + 0.5) * 0.02).collect();
+    v.shuffle(rng);
+    v
+}
+
+/// L = sum(out * r), accumulated in f64.
+fn loss(layer: &mut dyn Layer, x: &Tensor, r: &[f32]) -> f64 {
+    let mut eng = Engine::new(Arith::Native);
+    let y = layer.forward(x.clone(), &mut eng, true);
+    y.data.iter().zip(r).map(|(&a, &b)| a as f64 * b as f64).sum()
+}
+
+fn close(analytic: f32, numeric: f64) -> bool {
+    let a = analytic as f64;
+    (a - numeric).abs() <= 5e-3 + 2e-2 * a.abs().max(numeric.abs())
+}
+
+/// Compares backward's input and parameter gradients with central differences.
+fn grad_check(name: &str, layer: &mut dyn Layer, x: Tensor, seed: u64) {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut eng = Engine::new(Arith::Native);
+    let y = layer.forward(x.clone(), &mut eng, true);
+    let r = randn(&mut rng, y.data.len());
+    let dx = layer.backward(Tensor::from_vec(y.n, y.c, y.h, y.w, r.clone()), &mut eng);
+    assert_eq!(dx.data.len(), x.data.len(), "{name}: input gradient shape");
+    let grads: Vec<Vec<f32>> = layer.params().iter().map(|p| p.grad.clone()).collect();
+    let eps = 1e-3f32;
+    let mut checked = 0;
+    for _ in 0..40 {
+        let i = rng.random_range(0..x.data.len());
+        let (mut xp, mut xm) = (x.clone(), x.clone());
+        xp.data[i] += eps;
+        xm.data[i] -= eps;
+        let num = (loss(layer, &xp, &r) - loss(layer, &xm, &r)) / (2.0 * eps as f64);
+        assert!(close(dx.data[i], num), "{name}: dL/dx[{i}] analytic {} numeric {num}", dx.data[i]);
+        checked += 1;
+    }
+    for (pi, g) in grads.iter().enumerate() {
+        for _ in 0..20 {
+            let j = rng.random_range(0..g.len());
+            let orig = layer.params()[pi].value[j];
+            layer.params()[pi].value[j] = orig + eps;
+            let lp = loss(layer, &x, &r);
+            layer.params()[pi].value[j] = orig - eps;
+            let lm = loss(layer, &x, &r);
+            layer.params()[pi].value[j] = orig;
+            let num = (lp - lm) / (2.0 * eps as f64);
+            assert!(close(g[j], num), "{name}: param {pi}[{j}] analytic {} numeric {num}", g[j]);
+            checked += 1;
+        }
+    }
+    assert!(checked >= 40, "{name}: something was checked");
+}
+
+#[test]
+fn gradient_check_every_layer_native() {
+    let mut rng = ChaCha8Rng::seed_from_u64(7);
+    let t = |rng: &mut ChaCha8Rng, n, c, h, w| Tensor::from_vec(n, c, h, w, randn(rng, n * c * h * w));
+    let s = |rng: &mut ChaCha8Rng, n, c, h, w| Tensor::from_vec(n, c, h, w, spaced(rng, n * c * h * w));
+    let cases: Vec<(&str, Box<dyn Layer>, Tensor)> = vec![
+        ("conv k3 s1 p1 bias", Box::new(Conv2d::new(3, 4, 3, 1, 1, true, &mut rng)), t(&mut rng, 2, 3, 6, 6)),
+        ("conv k3 s2 p1", Box::new(Conv2d::new(2, 3, 3, 2, 1, false, &mut rng)), t(&mut rng, 2, 2, 7, 7)),
+        ("conv k5 s1 p0", Box::new(Conv2d::new(2, 3, 5, 1, 0, true, &mut rng)), t(&mut rng, 2, 2, 8, 8)),
+        ("conv k1 s2", Box::new(Conv2d::new(3, 2, 1, 2, 0, false, &mut rng)), t(&mut rng, 2, 3, 6, 6)),
+        ("linear", Box::new(Linear::new(12, 5, &mut rng)), t(&mut rng, 3, 12, 1, 1)),
+        ("relu", Box::new(Relu::default()), s(&mut rng, 2, 3, 4, 4)),
+        ("maxpool", Box::new(MaxPool2::default()), s(&mut rng, 2, 3, 6, 6)),
+        ("global avgpool", Box::new(GlobalAvgPool::default()), t(&mut rng, 2, 3, 4, 5)),
+        ("flatten", Box::new(Flatten::default()), t(&mut rng, 2, 3, 2, 2)),
+        ("batchnorm (train)", Box::new(BatchNorm2d::new(3)), t(&mut rng, 4, 3, 3, 3)),
+        (
+            "residual, projection",
+            Box::new(Residual {
+                body: Seq(vec![Box::new(Conv2d::new(2, 4, 3, 2, 1, false, &mut rng)), Box::new(BatchNorm2d::new(4))]),
+                shortcut: Seq(vec![Box::new(Conv2d::new(2, 4, 1, 2, 0, false, &mut rng))]),
+            }),
+            t(&mut rng, 3, 2, 6, 6),
+        ),
+        (
+            "residual, identity",
+            Box::new(Residual {
+                body: Seq(vec![Box::new(Conv2d::new(3, 3, 3, 1, 1, true, &mut rng))]),
+                shortcut: Seq(vec![]),
+            }),
+            t(&mut rng, 2, 3, 5, 5),
+        ),
+    ];
+    for (i, (name, mut layer, x)) in cases.into_iter().enumerate() {
+        grad_check(name, layer.as_mut(), x, 100 + i as u64);
+    }
+}
+
+#[test]
+fn gradient_check_softmax_cross_entropy() {
+    let mut rng = ChaCha8Rng::seed_from_u64(3);
+    let logits = Tensor::from_vec(4, 10, 1, 1, randn(&mut rng, 40));
+    let labels = [3u8, 0, 9, 5];
+    let (_, g, _) = softmax_cross_entropy(&logits, &labels);
+    for i in 0..40 {
+        let eps = 1e-3f32;
+        let (mut p, mut m) = (logits.clone(), logits.clone());
+        p.data[i] += eps;
+        m.data[i] -= eps;
+        let num = (softmax_cross_entropy(&p, &labels).0 as f64 - softmax_cross_entropy(&m, &labels).0 as f64)
+            / (2.0 * eps as f64);
+        assert!(close(g.data[i], num), "dL/dlogit[{i}] analytic {} numeric {num}", g.data[i]);
+    }
+}
+
+#[test]
+fn batchnorm_eval_mode_uses_running_statistics() {
+    let mut rng = ChaCha8Rng::seed_from_u64(5);
+    let mut bn = BatchNorm2d::new(2);
+    let mut eng = Engine::new(Arith::Native);
+    let x = Tensor::from_vec(8, 2, 3, 3, randn(&mut rng, 144).iter().map(|v| 3.0 + 2.0 * v).collect());
+    for _ in 0..200 {
+        bn.forward(x.clone(), &mut eng, true);
+    }
+    // After many identical batches the running statistics equal the batch's (unbiased variance).
+    let train = bn.forward(x.clone(), &mut eng, true);
+    let eval = bn.forward(x.clone(), &mut eng, false);
+    let n = 72.0f32;
+    for (a, b) in train.data.iter().zip(&eval.data) {
+        assert!((a * ((n - 1.0) / n).sqrt() - b).abs() < 1e-4, "train {a} vs eval {b}");
+    }
+}
+
+/// The training path's GEMMs (plain and transposed operands) equal `daa gemm` on the same float32 operands, bit for bit.
+#[test]
+fn training_gemms_equal_daa_gemm_for_every_policy() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut rng = ChaCha8Rng::seed_from_u64(11);
+    for (fi, format) in ["fp32", "bf16", "fp16"].iter().enumerate() {
+        for (pi, policy) in Policy::ALL.iter().enumerate() {
+            let (m, k, n) = (5 + pi, 17 + 2 * fi, 9 + pi);
+            // Activation- and gradient-like values over a wide range, with zeros.
+            let val = |rng: &mut ChaCha8Rng| -> f32 {
+                let x: f32 = rng.sample(StandardNormal);
+                if rng.random_bool(0.3) {
+                    0.0
+                } else {
+                    x * 2f32.powi(rng.random_range(-20..8))
+                }
+            };
+            let a: Vec<f32> = (0..m * k).map(|_| val(&mut rng)).collect();
+            let b: Vec<f32> = (0..k * n).map(|_| val(&mut rng)).collect();
+            let cfg =
+                Settings { format: Some(format.to_string()), policy: Some(policy.name().into()), ..Default::default() }
+                    .resolve()
+                    .unwrap();
+            let mut eng = Engine::new(Arith::Golden(PeParams::from(&cfg)));
+            let plain = eng.matmul(&a, m, k, &b, n);
+            let at = daa_gen::train::tensor::transpose(&a, m, k);
+            let bt = daa_gen::train::tensor::transpose(&b, k, n);
+            let trans = eng.matmul_t(&at, true, &bt, true, m, k, n);
+            let (pa, pb, pc) = (dir.path().join("a.npy"), dir.path().join("b.npy"), dir.path().join("c.npy"));
+            write_f32(&pa, m, k, &a).unwrap();
+            write_f32(&pb, k, n, &b).unwrap();
+            daa()
+                .args(["gemm", "--format", format, "--policy", policy.name()])
+                .args(["--a", pa.to_str().unwrap(), "--b", pb.to_str().unwrap(), "--out", pc.to_str().unwrap()])
+                .assert()
+                .success();
+            let c = read_f32(&pc);
+            for (i, ((x, y), z)) in plain.iter().zip(&trans).zip(&c).enumerate() {
+                assert_eq!(
+                    x.to_bits(),
+                    z.to_bits(),
+                    "{format} {}: C[{i}] train {x:e} vs daa gemm {z:e}",
+                    policy.name()
+                );
+                assert_eq!(y.to_bits(), z.to_bits(), "{format} {}: C[{i}] transposed operands", policy.name());
+            }
+            assert!(eng.stats.steps > 0 && eng.macs == 2 * (m * k * n) as u64);
+        }
+    }
+}
+
+fn read_f32(path: &Path) -> Vec<f32> {
+    let bytes = std::fs::read(path).unwrap();
+    let npy = npyz::NpyFile::new(&bytes[..]).unwrap();
+    npy.into_vec::<f32>().unwrap()
+}
+
+/// True when Fashion-MNIST is installed; under CI its absence is a failure.
+fn have_dataset() -> bool {
+    let ok = Path::new(daa_gen::train::data::DEFAULT_DIR).join("train-images-idx3-ubyte.gz").exists();
+    if !ok && std::env::var_os("CI").is_some() {
+        panic!("CI is set but Fashion-MNIST is missing (.ci/run installs dataset-fashion-mnist)");
+    }
+    ok
+}
+
+fn run_train(args: &[&str], out: &Path) -> std::process::Output {
+    daa().arg("train").args(args).args(["--out", out.to_str().unwrap()]).output().unwrap()
+}
+
+fn csv_without_times(path: &Path) -> String {
+    // seconds and gemm_seconds (columns 7 and 8) are wall times; everything else must repeat.
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            l.split(',').enumerate().filter(|(i, _)| *i != 6 && *i != 7).map(|(_, f)| f).collect::<Vec<_>>().join(",")
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn small_training_run_learns_writes_its_files_and_repeats_bit_for_bit() {
+    if !have_dataset() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let args =
+        ["--model", "lenet5", "--train-subset", "1000", "--test-subset", "500", "--epochs", "2", "--threads", "2"];
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    for d in [&a, &b] {
+        let o = run_train(&args, d);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    let s: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(a.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(s["model"], "lenet5");
+    assert_eq!(s["policy"], "daa");
+    assert_eq!(s["epochs"], 2);
+    let acc = s["test_accuracy"].as_f64().unwrap();
+    assert!(acc > 0.5 && acc <= 1.0, "2 epochs on 1000 images reach well above chance (10 %): {acc}");
+    assert!(s["seconds"].as_f64().unwrap() > 0.0);
+    let csv = std::fs::read_to_string(a.join("epochs.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 3, "header + one line per epoch");
+    let high: f64 = csv.lines().nth(2).unwrap().split(',').nth(9).unwrap().parse().unwrap();
+    assert!(high > 0.01 && high < 0.99, "daa gives stream 1 the full multiplier sometimes: {high}");
+    assert!(std::fs::read_to_string(a.join("curves.svg")).unwrap().starts_with("<svg"));
+    assert_eq!(
+        csv_without_times(&a.join("epochs.csv")),
+        csv_without_times(&b.join("epochs.csv")),
+        "same seed, same run"
+    );
+}
+
+#[test]
+fn compare_runs_every_policy_and_fp16_uses_loss_scaling() {
+    if !have_dataset() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let o = run_train(
+        &["--model", "resnet-mini", "--compare", "--train-subset", "200", "--test-subset", "200", "--batch", "50"],
+        dir.path(),
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let table = std::fs::read_to_string(dir.path().join("compare.md")).unwrap();
+    for p in ["native", "single", "full", "daa", "static"] {
+        assert!(table.contains(&format!("| {p} |")), "{p} in the table:\n{table}");
+        assert!(dir.path().join(p).join("summary.json").exists());
+    }
+    assert!(dir.path().join("compare.svg").exists() && dir.path().join("compare.json").exists());
+
+    let fp16 = dir.path().join("fp16");
+    let o =
+        run_train(&["--model", "lenet5", "--format", "fp16", "--train-subset", "300", "--test-subset", "200"], &fp16);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let s: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fp16.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(s["loss_scaling"], true, "auto: on for a 5-bit exponent");
+    assert!(s["train_loss"].as_f64().unwrap().is_finite());
+}
+
+#[test]
+fn bad_training_input_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("nowhere");
+    let o = run_train(&["--data", missing.to_str().unwrap()], &dir.path().join("o"));
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("nowhere") && err.contains("apt-get install dataset-fashion-mnist"), "{err}");
+
+    let corrupt = dir.path().join("corrupt");
+    std::fs::create_dir(&corrupt).unwrap();
+    for f in ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"]
+    {
+        std::fs::write(corrupt.join(format!("{f}.gz")), b"not gzip").unwrap();
+    }
+    let o = run_train(&["--data", corrupt.to_str().unwrap()], &dir.path().join("o"));
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("train-images-idx3-ubyte.gz") && err.contains("not a valid gzip"), "{err}");
+    // A plain file with the wrong magic number.
+    std::fs::remove_file(corrupt.join("train-images-idx3-ubyte.gz")).unwrap();
+    std::fs::write(corrupt.join("train-images-idx3-ubyte"), [0u8, 0, 8, 1, 0, 0, 0, 0]).unwrap();
+    let o = run_train(&["--data", corrupt.to_str().unwrap()], &dir.path().join("o"));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("magic number 0x00000801, expected 0x00000803"), "{err}");
+
+    for (args, want) in [
+        (&["--model", "alexnet"][..], "`model`"),
+        (&["--policy", "fancy"], "native, daa"),
+        (&["--epochs", "0"], "`epochs`"),
+        (&["--loss-scale", "maybe"], "auto, on, off"),
+        (&["--sweep-lo-bits", "7,23"], "`lo_bits`"),
+    ] {
+        let o = run_train(args, &dir.path().join("o"));
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains(want), "{args:?}: {err}");
+    }
+    assert!(!dir.path().join("o").exists(), "no output after bad input");
+}
