@@ -41,6 +41,25 @@ pub enum Command {
     Area(ConfigArgs),
     /// Train a CNN on Fashion-MNIST with every conv/linear GEMM through the golden model.
     Train(TrainArgs),
+    /// Cycles, utilisation and speed-up of every policy for a workload's training GEMMs on the array.
+    Perf(PerfArgs),
+}
+
+/// `daa perf` arguments.
+#[derive(Args, Debug)]
+pub struct PerfArgs {
+    #[command(flatten)]
+    /// Configuration (rows and cols set the array).
+    pub cfg: ConfigArgs,
+    /// resnet18, lenet5, vgg-small, resnet-mini, or a layer-table TOML file.
+    #[arg(long, default_value = "resnet18")]
+    pub workload: String,
+    /// Mini-batch (default: the workload's).
+    #[arg(long)]
+    pub batch: Option<usize>,
+    /// Print JSON (top-level `policies` with `cycles` and `speedup_vs_single`) instead of markdown.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Configuration: a TOML file plus flags; a flag overrides the file's value of the same name.
@@ -271,6 +290,20 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
             write!(out, "{}", crate::area::markdown(&cfg, &crate::area::area_table(&cfg)?))?;
         }
         Command::Train(t) => run_train(t, out)?,
+        Command::Perf(p) => {
+            let cfg = p.cfg.resolve()?;
+            let w = crate::cost::workloads::Workload::load(&p.workload)?;
+            let batch = p.batch.unwrap_or(w.batch);
+            if batch == 0 || batch > 1 << 20 {
+                return Err(InputError::field("batch", &batch.to_string(), "1 ..= 1048576").into());
+            }
+            let r = crate::cost::perf::perf(&cfg, &w, batch);
+            if p.json {
+                writeln!(out, "{}", serde_json::to_string_pretty(&r)?)?;
+            } else {
+                write!(out, "{}", crate::cost::perf::markdown(&r))?;
+            }
+        }
         Command::Bench(b) => {
             let threads = b.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
             let r = crate::bench::run(b.size, b.reps, threads)?;

@@ -4,6 +4,7 @@ pub mod area;
 pub mod bench;
 pub mod cli;
 pub mod config;
+pub mod cost;
 pub mod error;
 pub mod explore;
 pub mod files;

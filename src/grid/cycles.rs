@@ -152,6 +152,22 @@ impl Timing {
     /// Cycles of a GEMM (M x K) * (K x N) tiled over M and N, source and sink at full speed.
     pub fn gemm_cycles(&self, m: usize, k: usize, n: usize) -> u64 {
         let tiles = m.div_ceil(self.rows as usize) * n.div_ceil(self.cols as usize);
-        self.simulate(&vec![self.beats(k); tiles], &Pattern::FULL_SPEED).1
+        self.equal_tiles_cycles(tiles as u64, self.beats(k))
+    }
+
+    /// Cycles of `tiles` back-to-back tiles of `beats` beats each at full speed, for any count.
+    ///
+    /// The control logic is periodic in pairs of tiles (two banks) once the pipeline is
+    /// full: up to `STEPPED` tiles are stepped exactly, beyond that each further pair adds
+    /// what the last stepped pair added. `tests/cost.rs` checks this against stepping.
+    pub fn equal_tiles_cycles(&self, tiles: u64, beats: usize) -> u64 {
+        const STEPPED: u64 = 32;
+        let stepped = |t: u64| self.simulate(&vec![beats; t as usize], &Pattern::FULL_SPEED).1;
+        if tiles <= STEPPED + 2 {
+            return stepped(tiles);
+        }
+        let base = STEPPED + (tiles - STEPPED) % 2;
+        let (c0, c1) = (stepped(base), stepped(base + 2));
+        c0 + (tiles - base) / 2 * (c1 - c0)
     }
 }

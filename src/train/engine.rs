@@ -36,12 +36,14 @@ pub struct Engine {
     pub gemm_seconds: f64,
     /// Multiply-accumulates performed (M*N*K summed).
     pub macs: u64,
+    /// When set, every GEMM's (m, k, n) is appended (workload tables are checked against it).
+    pub shapes: Option<Vec<(usize, usize, usize)>>,
 }
 
 impl Engine {
     /// An engine with zeroed counters.
     pub fn new(arith: Arith) -> Engine {
-        Engine { arith, stats: GemmStats::default(), gemm_seconds: 0.0, macs: 0 }
+        Engine { arith, stats: GemmStats::default(), gemm_seconds: 0.0, macs: 0, shapes: None }
     }
 
     /// Clears the counters (per epoch).
@@ -80,6 +82,9 @@ impl Engine {
         };
         self.gemm_seconds += t.elapsed().as_secs_f64();
         self.macs += (m * n * k) as u64;
+        if let Some(v) = &mut self.shapes {
+            v.push((m, k, n));
+        }
         c
     }
 }

@@ -85,6 +85,7 @@ pub struct Conv2d {
     pub b: Option<Param>,
     cols: Vec<f32>,
     in_shape: (usize, usize, usize),
+    input_grad: bool,
 }
 
 impl Conv2d {
@@ -93,7 +94,13 @@ impl Conv2d {
         let fan_in = cin * k * k;
         let w = Param::he(cout * fan_in, fan_in, rng);
         let b = bias.then(|| Param::new(vec![0.0; cout], false));
-        Conv2d { cin, cout, k, stride, pad, w, b, cols: Vec::new(), in_shape: (0, 0, 0) }
+        Conv2d { cin, cout, k, stride, pad, w, b, cols: Vec::new(), in_shape: (0, 0, 0), input_grad: true }
+    }
+
+    /// A first layer: backward skips the input gradient (no GEMM; zeros are returned).
+    pub fn without_input_grad(mut self) -> Conv2d {
+        self.input_grad = false;
+        self
     }
 
     fn out_hw(&self, h: usize, w: usize) -> (usize, usize) {
@@ -209,8 +216,11 @@ impl Layer for Conv2d {
         if let Some(b) = &mut self.b {
             b.grad = row_sums(&gm, self.cout, cols_n);
         }
-        let dcols = eng.matmul_t(&self.w.value, true, &gm, false, kk, self.cout, cols_n);
         self.cols = Vec::new();
+        if !self.input_grad {
+            return Tensor::zeros(n, self.cin, h, w);
+        }
+        let dcols = eng.matmul_t(&self.w.value, true, &gm, false, kk, self.cout, cols_n);
         self.col2im(&dcols, n, h, w)
     }
 

@@ -17,7 +17,7 @@ pub fn build(name: &str, seed: u64) -> Result<Seq, InputError> {
     Ok(Seq(match name {
         // LeNet-5 with ReLU and max-pool (padding 2 on the first conv keeps 28x28 like the 32x32 original).
         "lenet5" => vec![
-            Box::new(Conv2d::new(1, 6, 5, 1, 2, true, r)),
+            Box::new(Conv2d::new(1, 6, 5, 1, 2, true, r).without_input_grad()),
             relu(),
             pool(),
             Box::new(Conv2d::new(6, 16, 5, 1, 0, true, r)),
@@ -35,7 +35,8 @@ pub fn build(name: &str, seed: u64) -> Result<Seq, InputError> {
             let mut v: Vec<Box<dyn Layer>> = Vec::new();
             for (cin, cout, convs) in [(1, 8, 2), (8, 16, 2), (16, 32, 1)] {
                 for i in 0..convs {
-                    v.push(Box::new(Conv2d::new(if i == 0 { cin } else { cout }, cout, 3, 1, 1, true, r)));
+                    let conv = Conv2d::new(if i == 0 { cin } else { cout }, cout, 3, 1, 1, true, r);
+                    v.push(Box::new(if cin == 1 && i == 0 { conv.without_input_grad() } else { conv }));
                     v.push(relu());
                 }
                 v.push(pool());
@@ -49,8 +50,11 @@ pub fn build(name: &str, seed: u64) -> Result<Seq, InputError> {
         // A stem, then one basic block per stage (8, 16, 32 channels; stride 2 and a 1x1
         // projection when the shape changes), global average pool, classifier.
         "resnet-mini" => {
-            let mut v: Vec<Box<dyn Layer>> =
-                vec![Box::new(Conv2d::new(1, 8, 3, 1, 1, false, r)), Box::new(BatchNorm2d::new(8)), relu()];
+            let mut v: Vec<Box<dyn Layer>> = vec![
+                Box::new(Conv2d::new(1, 8, 3, 1, 1, false, r).without_input_grad()),
+                Box::new(BatchNorm2d::new(8)),
+                relu(),
+            ];
             for (cin, cout, stride) in [(8, 8, 1), (8, 16, 2), (16, 32, 2)] {
                 let body = Seq(vec![
                     Box::new(Conv2d::new(cin, cout, 3, stride, 1, false, r)),

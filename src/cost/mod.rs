@@ -1,0 +1,5 @@
+//! The cost model of contract section 10: throughput from the cycle model over workloads
+//! given as data, area from Yosys, energy from gate-level toggle counts, and the report.
+
+pub mod perf;
+pub mod workloads;
