@@ -3,7 +3,7 @@
 
 use crate::config::{Config, Policy};
 use crate::rtl::emit::{pe_files, unit_file};
-use crate::sim::yosys::{synth, SynthStats};
+use crate::sim::yosys::{synth_cached, SynthStats};
 use crate::verify::{units_config, UNITS};
 use anyhow::Result;
 use rayon::prelude::*;
@@ -17,7 +17,7 @@ pub struct AreaRow {
     pub stats: SynthStats,
 }
 
-/// Synthesizes every unit of `cfg` (as in the `daa` PE) and the PE of each policy.
+/// Synthesizes every unit of `cfg` (as in the `daa` PE) and the PE of each policy (cached by configuration hash).
 pub fn area_table(cfg: &Config) -> Result<Vec<AreaRow>> {
     let ucfg = units_config(cfg);
     let mut jobs: Vec<(String, Vec<crate::rtl::emit::RtlFile>, String)> = Vec::new();
@@ -30,7 +30,9 @@ pub fn area_table(cfg: &Config) -> Result<Vec<AreaRow>> {
         let pcfg = cfg.with_policy(policy);
         jobs.push((format!("pe ({})", policy.name()), pe_files(&pcfg)?, format!("{}_pe", pcfg.name)));
     }
-    jobs.par_iter().map(|(what, files, top)| Ok(AreaRow { what: what.clone(), stats: synth(files, top)? })).collect()
+    jobs.par_iter()
+        .map(|(what, files, top)| Ok(AreaRow { what: what.clone(), stats: synth_cached(files, top)? }))
+        .collect()
 }
 
 /// The table as markdown, with PE ratios against `single`.

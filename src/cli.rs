@@ -43,6 +43,58 @@ pub enum Command {
     Train(TrainArgs),
     /// Cycles, utilisation and speed-up of every policy for a workload's training GEMMs on the array.
     Perf(PerfArgs),
+    /// Energy of every policy's PE from gate-level toggle counts on captured training operands.
+    Energy(EnergyArgs),
+    /// FPGA sanity run of the array: Yosys synth_ice40 + nextpnr-ice40 (LUTs, max clock), synth_ecp5, synth_xilinx.
+    Fpga(ConfigArgs),
+    /// The paper-style table: throughput, area, energy and accuracy against `single`, as markdown, JSON and plots.
+    Report(ReportArgs),
+}
+
+/// `daa report` arguments.
+#[derive(Args, Debug)]
+pub struct ReportArgs {
+    #[command(flatten)]
+    /// Configuration (an `[energy]` table in the file overrides the energy constants).
+    pub cfg: ConfigArgs,
+    /// Workload of the throughput and energy numbers.
+    #[arg(long, default_value = "resnet18")]
+    pub workload: String,
+    /// Mini-batch (default: the workload's).
+    #[arg(long)]
+    pub batch: Option<usize>,
+    /// Directory searched for `daa train --compare` results (compare.json).
+    #[arg(long, value_name = "DIR", default_value = "docs/training")]
+    pub training: PathBuf,
+    /// Directory with the Fashion-MNIST IDX files (the energy stimulus comes from training the small models).
+    #[arg(long, value_name = "DIR")]
+    pub data: Option<PathBuf>,
+    /// Output directory.
+    #[arg(long, value_name = "DIR", default_value = "report_out")]
+    pub out: PathBuf,
+}
+
+/// `daa energy` arguments.
+#[derive(Args, Debug)]
+pub struct EnergyArgs {
+    #[command(flatten)]
+    /// Configuration (an `[energy]` table in the file overrides the model's constants).
+    pub cfg: ConfigArgs,
+    /// Workload of the training-step numbers.
+    #[arg(long, default_value = "resnet18")]
+    pub workload: String,
+    /// Mini-batch (default: the workload's).
+    #[arg(long)]
+    pub batch: Option<usize>,
+    /// Directory with the Fashion-MNIST IDX files (the stimulus comes from training the small models).
+    #[arg(long, value_name = "DIR")]
+    pub data: Option<PathBuf>,
+    /// Print JSON instead of markdown.
+    #[arg(long)]
+    pub json: bool,
+    /// Simulate the netlist with the built-in gate simulator (default) or Verilator (slow builds; same counts).
+    #[arg(long, default_value = "builtin", value_parser = ["builtin", "verilator"])]
+    pub simulator: String,
 }
 
 /// `daa perf` arguments.
@@ -102,7 +154,18 @@ impl ConfigArgs {
             rows: self.rows,
             cols: self.cols,
             name: self.name.clone(),
+            energy: None,
         }
+    }
+
+    /// The energy model's constants: defaults, overridden by the config file's `[energy]` table.
+    pub fn energy(&self) -> Result<crate::cost::energy::EnergyConstants, InputError> {
+        let k = match &self.config {
+            Some(path) => Settings::from_toml_file(path)?.energy.unwrap_or_default(),
+            None => Default::default(),
+        };
+        k.validate()?;
+        Ok(k)
     }
 
     /// File, then flags, validated.
@@ -290,6 +353,55 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
             write!(out, "{}", crate::area::markdown(&cfg, &crate::area::area_table(&cfg)?))?;
         }
         Command::Train(t) => run_train(t, out)?,
+        Command::Energy(e) => {
+            let cfg = e.cfg.resolve()?;
+            let k = e.cfg.energy()?;
+            let w = crate::cost::workloads::Workload::load(&e.workload)?;
+            let data = crate::train::data::load(e.data.as_deref())?;
+            let bar = crate::train::run::progress_bar(std::io::IsTerminal::is_terminal(&std::io::stderr()));
+            let sim = if e.simulator == "verilator" {
+                crate::cost::energy::Simulator::Verilator
+            } else {
+                crate::cost::energy::Simulator::Builtin
+            };
+            let r = crate::cost::energy::run_energy(&cfg, &k, &data.train, &w, e.batch.unwrap_or(w.batch), sim, &bar)?;
+            bar.finish_and_clear();
+            if e.json {
+                writeln!(out, "{}", serde_json::to_string_pretty(&r)?)?;
+            } else {
+                write!(out, "{}", crate::cost::energy::markdown(&r))?;
+            }
+        }
+        Command::Fpga(c) => {
+            let cfg = c.resolve()?;
+            let bar = crate::train::run::progress_bar(std::io::IsTerminal::is_terminal(&std::io::stderr()));
+            let r = crate::cost::fpga::fpga(&cfg, &bar)?;
+            bar.finish_and_clear();
+            write!(out, "{}", crate::cost::fpga::markdown(&cfg, &r))?;
+        }
+        Command::Report(r) => {
+            let cfg = r.cfg.resolve()?;
+            let k = r.cfg.energy()?;
+            let w = crate::cost::workloads::Workload::load(&r.workload)?;
+            let data = crate::train::data::load(r.data.as_deref())?;
+            let bar = crate::train::run::progress_bar(std::io::IsTerminal::is_terminal(&std::io::stderr()));
+            let rep =
+                crate::cost::report::build(&cfg, &k, &w, r.batch.unwrap_or(w.batch), &data.train, &r.training, &bar)?;
+            bar.finish_and_clear();
+            crate::cost::report::write(&r.out, &cfg, &rep)?;
+            for (name, p) in &rep.policies {
+                writeln!(
+                    out,
+                    "{name}: throughput {:.3}x, area {:.3}x, energy {:.3}x of single",
+                    p.throughput_ratio, p.area_ratio, p.energy_ratio
+                )?;
+            }
+            writeln!(
+                out,
+                "wrote {}/report.md, report.json, speedup.svg, energy_units.svg, accuracy.svg",
+                r.out.display()
+            )?;
+        }
         Command::Perf(p) => {
             let cfg = p.cfg.resolve()?;
             let w = crate::cost::workloads::Workload::load(&p.workload)?;

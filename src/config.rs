@@ -97,7 +97,7 @@ pub const MAX_SIDE: u32 = 256;
 pub const DEFAULT_SIDE: u32 = 8;
 
 /// Settings as they appear in a TOML file or on the command line; every field optional.
-#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Settings {
     /// `fp32`, `tf32`, `bf16`, `fp16` or `eXmY`.
@@ -114,6 +114,9 @@ pub struct Settings {
     pub cols: Option<u32>,
     /// Name of the generated IP (a Verilog identifier).
     pub name: Option<String>,
+    /// Constants of the energy model (`[energy]` table; `daa energy`, `daa report`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub energy: Option<crate::cost::energy::EnergyConstants>,
 }
 
 impl Settings {
@@ -128,7 +131,7 @@ impl Settings {
     pub fn from_toml_str(text: &str) -> Result<Settings, InputError> {
         toml::from_str(text).map_err(|e| {
             InputError::msg(format!(
-                "{}(allowed keys: format, policy, lo_bits, lo_rounding, rows, cols, name)",
+                "{}(allowed keys: format, policy, lo_bits, lo_rounding, rows, cols, name, and an [energy] table)",
                 e.to_string().trim_end().to_owned() + "\n"
             ))
         })
@@ -144,6 +147,7 @@ impl Settings {
             rows: over.rows.or(self.rows),
             cols: over.cols.or(self.cols),
             name: over.name.clone().or(self.name),
+            energy: over.energy.or(self.energy),
         }
     }
 
@@ -241,6 +245,7 @@ impl Config {
             rows: Some(self.rows),
             cols: Some(self.cols),
             name: Some(self.name.clone()),
+            energy: None,
         }
     }
 

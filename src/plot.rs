@@ -98,3 +98,64 @@ pub fn write_svg(path: &Path, panels: &[Panel]) -> Result<()> {
     }
     write_string_atomic(path, &svg)
 }
+
+/// Grouped bars: one group per category, one bar per series, into an SVG file.
+pub fn write_bars(
+    path: &Path,
+    title: &str,
+    y_label: &str,
+    categories: &[String],
+    series: &[(String, Vec<f64>)],
+) -> Result<()> {
+    let mut svg = String::new();
+    {
+        let width = (140 + 36 * categories.len() * series.len().max(1)).clamp(520, 1600) as u32;
+        let root = SVGBackend::with_string(&mut svg, (width, 420)).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| anyhow!("plot: {e}"))?;
+        let top = series.iter().flat_map(|s| s.1.iter()).copied().filter(|v| v.is_finite()).fold(0.0, f64::max) * 1.1;
+        let n = categories.len() as f64;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(title, ("sans-serif", 18))
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(60)
+            .build_cartesian_2d(0f64..n, 0f64..top.max(1e-9))
+            .map_err(|e| anyhow!("plot: {e}"))?;
+        let cats = categories.to_vec();
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .x_labels(categories.len() * 2 + 1)
+            .x_label_formatter(&|x| {
+                let i = x.floor() as usize;
+                if (x - x.floor() - 0.5).abs() < 1e-6 && i < cats.len() {
+                    cats[i].clone()
+                } else {
+                    String::new()
+                }
+            })
+            .y_desc(y_label)
+            .draw()
+            .map_err(|e| anyhow!("plot: {e}"))?;
+        let w = 0.8 / series.len().max(1) as f64;
+        for (si, (label, vals)) in series.iter().enumerate() {
+            let color = COLORS[si % COLORS.len()];
+            chart
+                .draw_series(vals.iter().enumerate().map(|(ci, &v)| {
+                    let x0 = ci as f64 + 0.1 + si as f64 * w;
+                    Rectangle::new([(x0, 0.0), (x0 + w, if v.is_finite() { v } else { 0.0 })], color.filled())
+                }))
+                .map_err(|e| anyhow!("plot: {e}"))?
+                .label(label)
+                .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 10, y + 5)], color.filled()));
+        }
+        chart
+            .configure_series_labels()
+            .background_style(WHITE.mix(0.8))
+            .border_style(BLACK)
+            .draw()
+            .map_err(|e| anyhow!("plot: {e}"))?;
+        root.present().map_err(|e| anyhow!("plot: {e}"))?;
+    }
+    write_string_atomic(path, &svg)
+}

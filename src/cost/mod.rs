@@ -1,5 +1,9 @@
 //! The cost model of contract section 10: throughput from the cycle model over workloads
 //! given as data, area from Yosys, energy from gate-level toggle counts, and the report.
 
+pub mod energy;
+pub mod fpga;
+pub mod netlist;
 pub mod perf;
+pub mod report;
 pub mod workloads;

@@ -69,8 +69,14 @@ fn verilator_version(exe: &Path) -> Result<String> {
 /// Builds (or takes from the cache) a Verilator executable from `files` and the C++ `cpp`;
 /// returns its path and whether this call built it.
 pub fn build_exe(files: &[RtlFile], top: &str, cpp: &str) -> Result<(PathBuf, bool)> {
+    build_exe_with(files, top, cpp, &[])
+}
+
+/// [`build_exe`] with extra Verilator arguments (part of the cache key).
+pub fn build_exe_with(files: &[RtlFile], top: &str, cpp: &str, extra: &[&str]) -> Result<(PathBuf, bool)> {
     let verilator = require_tool("verilator")?;
-    let flags = ["--cc", "--exe", "--build", "-O3", "--x-assign", "fast", "--x-initial", "fast", "-j", "2"];
+    let mut flags = vec!["--cc", "--exe", "--build", "-O3", "--x-assign", "fast", "--x-initial", "fast", "-j", "2"];
+    flags.extend_from_slice(extra);
     let mut h = Sha256::new();
     h.update(verilator_version(&verilator)?);
     h.update(flags.join(" "));

@@ -6,7 +6,7 @@ use anyhow::{Context, Result};
 use std::process::Command;
 
 /// Size of a synthesized module (generic Yosys gates).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SynthStats {
     /// Total cell count after `synth -flatten`.
     pub cells: u64,
@@ -60,4 +60,33 @@ fn run(files: &[RtlFile], top: &str, dir: &std::path::Path, commands: &str) -> R
     cmd.args(["-q", "-p", &script]);
     run_tool(&mut cmd, &format!("yosys synth/check of {top} failed"), Expect::Success)?;
     Ok(())
+}
+
+/// The Yosys version line (part of cache keys).
+pub fn version() -> Result<String> {
+    let out = Command::new(require_tool("yosys")?).arg("-V").output().context("cannot run yosys -V")?;
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+/// [`synth`], with the result kept in the cache directory under a hash of the Yosys
+/// version, the top and every source file: the same configuration is synthesized once.
+pub fn synth_cached(files: &[RtlFile], top: &str) -> Result<SynthStats> {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(version()?);
+    h.update(top);
+    for f in files {
+        h.update(f.file_name());
+        h.update(&f.text);
+    }
+    let hash: String = h.finalize().iter().take(12).map(|b| format!("{b:02x}")).collect();
+    let path = super::cache_dir().join("yosys").join(format!("{top}-{hash}.json"));
+    if let Ok(text) = std::fs::read_to_string(&path) {
+        if let Ok(s) = serde_json::from_str(&text) {
+            return Ok(s);
+        }
+    }
+    let s = synth(files, top)?;
+    crate::files::write_string_atomic(&path, &serde_json::to_string(&s)?)?;
+    Ok(s)
 }

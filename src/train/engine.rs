@@ -38,12 +38,29 @@ pub struct Engine {
     pub macs: u64,
     /// When set, every GEMM's (m, k, n) is appended (workload tables are checked against it).
     pub shapes: Option<Vec<(usize, usize, usize)>>,
+    /// When set, every GEMM's operands are kept (energy stimuli are drawn from them).
+    pub capture: Option<Vec<Captured>>,
+}
+
+/// The operands of one GEMM, row-major A (m x k) and B (k x n), as binary32 values.
+#[derive(Clone, Debug)]
+pub struct Captured {
+    /// Rows of A.
+    pub m: usize,
+    /// Reduction length.
+    pub k: usize,
+    /// Columns of B.
+    pub n: usize,
+    /// A.
+    pub a: Vec<f32>,
+    /// B.
+    pub b: Vec<f32>,
 }
 
 impl Engine {
     /// An engine with zeroed counters.
     pub fn new(arith: Arith) -> Engine {
-        Engine { arith, stats: GemmStats::default(), gemm_seconds: 0.0, macs: 0, shapes: None }
+        Engine { arith, stats: GemmStats::default(), gemm_seconds: 0.0, macs: 0, shapes: None, capture: None }
     }
 
     /// Clears the counters (per epoch).
@@ -84,6 +101,11 @@ impl Engine {
         self.macs += (m * n * k) as u64;
         if let Some(v) = &mut self.shapes {
             v.push((m, k, n));
+        }
+        if let Some(v) = &mut self.capture {
+            let a = if ta { transpose_map(a, k, m, |x| x) } else { a.to_vec() };
+            let b = if tb { transpose_map(b, n, k, |x| x) } else { b.to_vec() };
+            v.push(Captured { m, k, n, a, b });
         }
         c
     }
