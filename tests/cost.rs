@@ -88,3 +88,136 @@ fn perf_json_has_policies_cycles_and_speedups_consistent_with_the_model() {
     assert!((s - want).abs() < 1e-12 && s > 1.0 && s < 2.0, "{s}");
     assert_eq!(v["policies"]["single"]["speedup_vs_single"].as_f64(), Some(1.0));
 }
+
+mod common;
+
+use daa_gen::cost::energy::{measure, model, segment, EnergyConstants, PolicyActivity, Simulator};
+use daa_gen::train::engine::Captured;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use std::collections::BTreeMap;
+
+fn small_cfg(policy: &str) -> daa_gen::config::Config {
+    Settings { format: Some("e4m3".into()), policy: Some(policy.into()), lo_bits: Some(1), ..Default::default() }
+        .resolve()
+        .unwrap()
+}
+
+fn random_gemm(seed: u64) -> Captured {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let (m, k, n) = (5, 40, 6);
+    let mut v = |len| -> Vec<f32> {
+        (0..len).map(|_| if rng.random_bool(0.3) { 0.0 } else { rng.random_range(-4.0f32..4.0) }).collect()
+    };
+    Captured { m, k, n, a: v(m * k), b: v(k * n) }
+}
+
+/// The built-in gate simulator and the Verilator build of the same netlist count the same
+/// toggles, and both netlists compute what the golden PE model computes (checked inside `measure`).
+#[test]
+fn gate_level_toggles_agree_between_builtin_and_verilator() {
+    if !common::have(&["yosys", "verilator"]) {
+        return;
+    }
+    let segs: Vec<_> = (0..3).map(|i| segment(&format!("g{i}"), &random_gemm(i), 300, 17, i)).collect();
+    for policy in ["daa", "single"] {
+        let cfg = small_cfg(policy);
+        let a = measure(&cfg, &segs, Simulator::Builtin).unwrap();
+        let b = measure(&cfg, &segs, Simulator::Verilator).unwrap();
+        assert_eq!(a.raw_counts, b.raw_counts, "{policy}: toggle counts per group");
+        assert!(a.raw_counts.iter().all(|c| c.iter().sum::<u64>() > 0), "{policy}: something toggles");
+        assert_eq!(a.segment_macs, vec![300, 300, 300]);
+        let want_cycles = if policy == "daa" { 150 } else { 300 };
+        assert_eq!(a.segment_cycles, vec![want_cycles; 3]);
+    }
+}
+
+/// The leakage is set so that `single` spends exactly `leakage_share` of its energy statically,
+/// and the step ratios follow from per-MAC dynamic energy and cycles.
+#[test]
+fn energy_model_follows_its_definitions() {
+    let act = |policy: &str, toggles: f64, cycles: u64, transistors: u64| PolicyActivity {
+        policy: policy.into(),
+        transistors,
+        unit_transistors: BTreeMap::from([("fmul".to_string(), transistors)]),
+        segment_toggles: vec![BTreeMap::from([("fmul".to_string(), toggles)])],
+        segment_cycles: vec![cycles],
+        segment_macs: vec![1000],
+        raw_counts: vec![],
+    };
+    let acts = vec![
+        act("single", 1000.0, 1000, 100),
+        act("daa", 800.0, 500, 150),
+        act("static", 800.0, 500, 150),
+        act("full", 1000.0, 500, 200),
+    ];
+    let cfg = Settings { rows: Some(4), cols: Some(4), ..Default::default() }.resolve().unwrap();
+    let w = Workload::load("lenet5").unwrap();
+    let step = daa_gen::cost::perf::perf(&cfg, &w, 8);
+    let k = EnergyConstants { fj_per_transistor_toggle: 2.0, leakage_share: 0.2, ..Default::default() };
+    let r = model(&cfg, &k, vec!["g".into()], &acts, &step).unwrap();
+    let s = &r.policies["single"];
+    assert!((s.static_fj_per_mac / (s.static_fj_per_mac + s.dynamic_fj_per_mac) - 0.2).abs() < 1e-12);
+    assert!((s.dynamic_fj_per_mac - 2.0).abs() < 1e-12, "1000 weighted toggles x 2 fJ / 1000 MACs");
+    let d = &r.policies["daa"];
+    // Per captured GEMM: dynamic 1600 fJ + static 150 x 500 x leak, against 2000 + 100 x 1000 x leak.
+    let leak = r.leakage_fj_per_transistor_cycle;
+    assert!((leak - 0.25 * 2000.0 / (1000.0 * 100.0)).abs() < 1e-15);
+    let want = (1600.0 + 150.0 * 500.0 * leak) / (2000.0 + 100.0 * 1000.0 * leak);
+    assert!((d.gemm_ratio_vs_single[0] - want).abs() < 1e-12);
+    let cyc = |p: &str| step.policies[p].cycles as f64;
+    let e = |dyn_mac: f64, t: f64, p: &str| dyn_mac * step.macs as f64 + leak * t * 16.0 * cyc(p);
+    assert!((d.step_ratio_vs_single - e(1.6, 150.0, "daa") / e(2.0, 100.0, "single")).abs() < 1e-12);
+}
+
+#[test]
+fn report_writes_the_table_json_and_plots() {
+    if !common::have(&["yosys"]) {
+        return;
+    }
+    if !std::path::Path::new(daa_gen::train::data::DEFAULT_DIR).exists() {
+        assert!(std::env::var_os("CI").is_none(), "CI is set but Fashion-MNIST is missing");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("c.toml");
+    std::fs::write(
+        &cfg,
+        "format = \"e4m3\"\nlo_bits = 1\n[energy]\nmacs_per_gemm = 128\nwarmup_steps = 1\nleakage_share = 0.3\n",
+    )
+    .unwrap();
+    let out = dir.path().join("r");
+    let o = daa()
+        .args(["report", "--config", cfg.to_str().unwrap(), "--rows", "2", "--cols", "3", "--workload", "lenet5"])
+        .args(["--training", dir.path().to_str().unwrap(), "--out", out.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    for p in ["single", "daa", "static", "full"] {
+        for key in ["throughput_ratio", "area_ratio", "energy_ratio"] {
+            let x = v["policies"][p][key].as_f64().unwrap_or(f64::NAN);
+            assert!(x.is_finite() && x > 0.0, "{p} {key}: {x}");
+        }
+    }
+    assert_eq!(v["policies"]["single"]["energy_ratio"].as_f64(), Some(1.0));
+    assert_eq!(v["energy"]["constants"]["leakage_share"].as_f64(), Some(0.3), "the [energy] table overrides");
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(
+        md.contains("leakage share 0.3") && md.contains("zero operands gated: no"),
+        "constants printed with the result"
+    );
+    for f in ["speedup.svg", "energy_units.svg"] {
+        assert!(std::fs::read_to_string(out.join(f)).unwrap().starts_with("<svg"), "{f}");
+    }
+    let o = daa()
+        .args(["report", "--config", cfg.to_str().unwrap(), "--out", out.to_str().unwrap(), "--workload", "nope"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    std::fs::write(&cfg, "[energy]\nleakage_share = 1.5\n").unwrap();
+    let o = daa().args(["energy", "--config", cfg.to_str().unwrap()]).output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("energy.leakage_share"));
+}

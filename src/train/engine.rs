@@ -76,6 +76,7 @@ impl Engine {
     }
 
     /// C (m x n) = A * B where A is stored m x k (or k x m when `ta`) and B k x n (or n x k when `tb`).
+    #[allow(clippy::too_many_arguments)]
     pub fn matmul_t(&mut self, a: &[f32], ta: bool, b: &[f32], tb: bool, m: usize, k: usize, n: usize) -> Vec<f32> {
         assert_eq!(a.len(), m * k, "A must hold m*k values");
         assert_eq!(b.len(), k * n, "B must hold k*n values");

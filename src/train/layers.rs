@@ -493,9 +493,9 @@ impl Layer for BatchNorm2d {
             .into_par_iter()
             .map(|c| (channel_sum(&g, c, |i| g.data[i]), channel_sum(&g, c, |i| g.data[i] * xhat.data[i])))
             .collect();
-        for c in 0..self.c {
-            self.beta.grad[c] = sums[c].0;
-            self.gamma.grad[c] = sums[c].1;
+        for (c, &(sg, sgx)) in sums.iter().enumerate() {
+            self.beta.grad[c] = sg;
+            self.gamma.grad[c] = sgx;
         }
         let (gamma, inv_std) = (&self.gamma.value, &self.inv_std);
         g.data.par_chunks_mut(p).zip(xhat.data.par_chunks(p)).enumerate().for_each(|(nc, (plane, xh))| {

@@ -398,12 +398,11 @@ pub fn progress_bar(visible: bool) -> ProgressBar {
     bar
 }
 
+/// Labelled runs and the stem of their combined outputs (none for a single run).
+pub type Plan = (Vec<(String, TrainSpec)>, Option<&'static str>);
+
 /// What `daa train` runs: (label, spec) pairs, and the stem of the combined outputs (none for one run).
-pub fn plan(
-    base: &TrainSpec,
-    compare: bool,
-    sweep: &[u32],
-) -> Result<(Vec<(String, TrainSpec)>, Option<&'static str>)> {
+pub fn plan(base: &TrainSpec, compare: bool, sweep: &[u32]) -> Result<Plan> {
     use crate::config::Policy;
     let with = |policy: Policy, native: bool| {
         let mut s = base.clone();
