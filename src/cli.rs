@@ -72,6 +72,9 @@ pub struct ReportArgs {
     /// Output directory.
     #[arg(long, value_name = "DIR", default_value = "report_out")]
     pub out: PathBuf,
+    /// Also benchmark the tool: Verilator speed of 4x4/8x8/16x16 grids and the PE, 64x64 generation, golden GEMM vs sgemm.
+    #[arg(long)]
+    pub bench: bool,
 }
 
 /// `daa energy` arguments.
@@ -386,7 +389,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
             let data = crate::train::data::load(r.data.as_deref())?;
             let bar = crate::train::run::progress_bar(std::io::IsTerminal::is_terminal(&std::io::stderr()));
             let rep =
-                crate::cost::report::build(&cfg, &k, &w, r.batch.unwrap_or(w.batch), &data.train, &r.training, &bar)?;
+                crate::cost::report::build(&cfg, &k, &w, r.batch.unwrap_or(w.batch), &data.train, &r.training, r.bench, &bar)?;
             bar.finish_and_clear();
             crate::cost::report::write(&r.out, &cfg, &rep)?;
             for (name, p) in &rep.policies {

@@ -7,3 +7,4 @@ pub mod netlist;
 pub mod perf;
 pub mod report;
 pub mod workloads;
+pub mod toolbench;

@@ -61,6 +61,8 @@ pub struct Report {
     pub energy: EnergyReport,
     /// Training results used.
     pub accuracy: Vec<AccuracyRow>,
+    /// Benchmarks of the tool (with `--bench`).
+    pub tool: Option<super::toolbench::ToolBench>,
     /// Assumptions, one per line, naming the number they affect.
     pub assumptions: Vec<String>,
 }
@@ -117,6 +119,7 @@ pub fn build(
     batch: usize,
     data: &crate::train::data::Dataset,
     training_dir: &Path,
+    bench: bool,
     bar: &indicatif::ProgressBar,
 ) -> Result<Report> {
     let throughput = perf(cfg, workload, batch);
@@ -124,6 +127,7 @@ pub fn build(
     let area: Vec<AreaRow> = area_table(cfg)?;
     let energy = run_energy(cfg, k, data, workload, batch, Simulator::Builtin, bar)?;
     let accuracy = training_results(training_dir, cfg);
+    let tool = if bench { Some(super::toolbench::run(cfg, 200, bar)?) } else { None };
     let pe = |p: &str| area.iter().find(|r| r.what == format!("pe ({p})")).map(|r| r.stats.transistors as f64);
     let mut policies = BTreeMap::new();
     for p in Policy::ALL {
@@ -164,6 +168,7 @@ pub fn build(
         throughput,
         energy,
         accuracy,
+        tool,
         assumptions,
     })
 }
@@ -212,6 +217,10 @@ pub fn markdown(cfg: &Config, r: &Report) -> String {
             100.0 * a.test_accuracy,
             a.source
         );
+    }
+    if let Some(t) = &r.tool {
+        s += "\n## The tool itself\n\n";
+        s += &super::toolbench::markdown(t);
     }
     s += "\n## Assumptions\n\n";
     for a in &r.assumptions {
