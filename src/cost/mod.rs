@@ -6,5 +6,5 @@ pub mod fpga;
 pub mod netlist;
 pub mod perf;
 pub mod report;
-pub mod workloads;
 pub mod toolbench;
+pub mod workloads;

@@ -39,12 +39,23 @@ pub fn run(cfg: &Config, gemms: u64, bar: &indicatif::ProgressBar) -> Result<Too
     let mut grids = Vec::new();
     for side in [4u32, 8, 16] {
         bar.set_message(format!("tool benchmark: {side}x{side} grid in Verilator"));
-        let c = Config { rows: side, cols: side, name: crate::config::default_name(cfg.format, cfg.policy, side, side), ..cfg.clone() };
+        let c = Config {
+            rows: side,
+            cols: side,
+            name: crate::config::default_name(cfg.format, cfg.policy, side, side),
+            ..cfg.clone()
+        };
         let r = crate::grid::verify::verify_grid(&c, gemms, 1, "daa report --bench")?;
         if r.mismatches + r.timing_mismatches > 0 {
             bail!("{}", r.summary());
         }
-        grids.push(GridSpeed { side, cycles: r.cycles, seconds: r.seconds, cycles_per_second: r.cycles as f64 / r.seconds, build_seconds: r.build_seconds });
+        grids.push(GridSpeed {
+            side,
+            cycles: r.cycles,
+            seconds: r.seconds,
+            cycles_per_second: r.cycles as f64 / r.seconds,
+            build_seconds: r.build_seconds,
+        });
     }
     bar.set_message("tool benchmark: PE in Verilator");
     let pe = crate::verify::verify_pe(cfg, 1_000_000, 1, "daa report --bench")?;
@@ -52,7 +63,8 @@ pub fn run(cfg: &Config, gemms: u64, bar: &indicatif::ProgressBar) -> Result<Too
         bail!("{}", pe.summary());
     }
     bar.set_message("tool benchmark: daa generate 64x64");
-    let big = Config { rows: 64, cols: 64, name: crate::config::default_name(cfg.format, cfg.policy, 64, 64), ..cfg.clone() };
+    let big =
+        Config { rows: 64, cols: 64, name: crate::config::default_name(cfg.format, cfg.policy, 64, 64), ..cfg.clone() };
     let t = Instant::now();
     let files = crate::grid::package::package(&big)?;
     let generate_64x64_seconds = t.elapsed().as_secs_f64();
