@@ -388,16 +388,13 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
             let w = crate::cost::workloads::Workload::load(&r.workload)?;
             let data = crate::train::data::load(r.data.as_deref())?;
             let bar = crate::train::run::progress_bar(std::io::IsTerminal::is_terminal(&std::io::stderr()));
-            let rep = crate::cost::report::build(
-                &cfg,
-                &k,
-                &w,
-                r.batch.unwrap_or(w.batch),
-                &data.train,
-                &r.training,
-                r.bench,
-                &bar,
-            )?;
+            let opts = crate::cost::report::ReportOptions {
+                workload: &w,
+                batch: r.batch.unwrap_or(w.batch),
+                training_dir: &r.training,
+                bench: r.bench,
+            };
+            let rep = crate::cost::report::build(&cfg, &k, &opts, &data.train, &bar)?;
             bar.finish_and_clear();
             crate::cost::report::write(&r.out, &cfg, &rep)?;
             for (name, p) in &rep.policies {

@@ -111,17 +111,27 @@ pub fn training_results(dir: &Path, cfg: &Config) -> Vec<AccuracyRow> {
     rows
 }
 
+/// What a report covers besides the configuration.
+pub struct ReportOptions<'a> {
+    /// Workload of the throughput and energy numbers.
+    pub workload: &'a Workload,
+    /// Its mini-batch.
+    pub batch: usize,
+    /// Where `daa train --compare` results are looked for.
+    pub training_dir: &'a Path,
+    /// Whether to benchmark the tool too.
+    pub bench: bool,
+}
+
 /// Builds the report (Yosys, Verilator and the dataset are needed for area and energy).
 pub fn build(
     cfg: &Config,
     k: &EnergyConstants,
-    workload: &Workload,
-    batch: usize,
+    opts: &ReportOptions,
     data: &crate::train::data::Dataset,
-    training_dir: &Path,
-    bench: bool,
     bar: &indicatif::ProgressBar,
 ) -> Result<Report> {
+    let (workload, batch, training_dir, bench) = (opts.workload, opts.batch, opts.training_dir, opts.bench);
     let throughput = perf(cfg, workload, batch);
     bar.set_message("area: Yosys synthesis of the units and PEs (cached)");
     let area: Vec<AreaRow> = area_table(cfg)?;
