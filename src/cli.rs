@@ -51,18 +51,38 @@ pub enum Command {
     Report(ReportArgs),
 }
 
+/// Which network's training GEMMs, at which mini-batch.
+#[derive(Args, Debug)]
+pub struct WorkloadArgs {
+    /// resnet18, lenet5, vgg-small, resnet-mini, or a layer-table TOML file.
+    #[arg(long, default_value = "resnet18")]
+    pub workload: String,
+    /// Mini-batch (default: the workload's).
+    #[arg(long)]
+    pub batch: Option<usize>,
+}
+
+impl WorkloadArgs {
+    /// The workload's layer table and the mini-batch to use.
+    fn load(&self) -> anyhow::Result<(crate::cost::workloads::Workload, usize)> {
+        let w = crate::cost::workloads::Workload::load(&self.workload)?;
+        let batch = self.batch.unwrap_or(w.batch);
+        if batch == 0 || batch > 1 << 20 {
+            return Err(InputError::field("batch", &batch.to_string(), "1 ..= 1048576").into());
+        }
+        Ok((w, batch))
+    }
+}
+
 /// `daa report` arguments.
 #[derive(Args, Debug)]
 pub struct ReportArgs {
     #[command(flatten)]
     /// Configuration (an `[energy]` table in the file overrides the energy constants).
     pub cfg: ConfigArgs,
-    /// Workload of the throughput and energy numbers.
-    #[arg(long, default_value = "resnet18")]
-    pub workload: String,
-    /// Mini-batch (default: the workload's).
-    #[arg(long)]
-    pub batch: Option<usize>,
+    #[command(flatten)]
+    /// Workload (its training GEMMs) and mini-batch.
+    pub wl: WorkloadArgs,
     /// Directory searched for `daa train --compare` results (compare.json).
     #[arg(long, value_name = "DIR", default_value = "docs/training")]
     pub training: PathBuf,
@@ -83,12 +103,9 @@ pub struct EnergyArgs {
     #[command(flatten)]
     /// Configuration (an `[energy]` table in the file overrides the model's constants).
     pub cfg: ConfigArgs,
-    /// Workload of the training-step numbers.
-    #[arg(long, default_value = "resnet18")]
-    pub workload: String,
-    /// Mini-batch (default: the workload's).
-    #[arg(long)]
-    pub batch: Option<usize>,
+    #[command(flatten)]
+    /// Workload (its training GEMMs) and mini-batch.
+    pub wl: WorkloadArgs,
     /// Directory with the Fashion-MNIST IDX files (the stimulus comes from training the small models).
     #[arg(long, value_name = "DIR")]
     pub data: Option<PathBuf>,
@@ -106,12 +123,9 @@ pub struct PerfArgs {
     #[command(flatten)]
     /// Configuration (rows and cols set the array).
     pub cfg: ConfigArgs,
-    /// resnet18, lenet5, vgg-small, resnet-mini, or a layer-table TOML file.
-    #[arg(long, default_value = "resnet18")]
-    pub workload: String,
-    /// Mini-batch (default: the workload's).
-    #[arg(long)]
-    pub batch: Option<usize>,
+    #[command(flatten)]
+    /// Workload (its training GEMMs) and mini-batch.
+    pub wl: WorkloadArgs,
     /// Print JSON (top-level `policies` with `cycles` and `speedup_vs_single`) instead of markdown.
     #[arg(long)]
     pub json: bool,
@@ -359,7 +373,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
         Command::Energy(e) => {
             let cfg = e.cfg.resolve()?;
             let k = e.cfg.energy()?;
-            let w = crate::cost::workloads::Workload::load(&e.workload)?;
+            let (w, batch) = e.wl.load()?;
             let data = crate::train::data::load(e.data.as_deref())?;
             let bar = crate::train::run::progress_bar(std::io::IsTerminal::is_terminal(&std::io::stderr()));
             let sim = if e.simulator == "verilator" {
@@ -367,7 +381,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
             } else {
                 crate::cost::energy::Simulator::Builtin
             };
-            let r = crate::cost::energy::run_energy(&cfg, &k, &data.train, &w, e.batch.unwrap_or(w.batch), sim, &bar)?;
+            let r = crate::cost::energy::run_energy(&cfg, &k, &data.train, &w, batch, sim, &bar)?;
             bar.finish_and_clear();
             if e.json {
                 writeln!(out, "{}", serde_json::to_string_pretty(&r)?)?;
@@ -385,15 +399,11 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
         Command::Report(r) => {
             let cfg = r.cfg.resolve()?;
             let k = r.cfg.energy()?;
-            let w = crate::cost::workloads::Workload::load(&r.workload)?;
+            let (w, batch) = r.wl.load()?;
             let data = crate::train::data::load(r.data.as_deref())?;
             let bar = crate::train::run::progress_bar(std::io::IsTerminal::is_terminal(&std::io::stderr()));
-            let opts = crate::cost::report::ReportOptions {
-                workload: &w,
-                batch: r.batch.unwrap_or(w.batch),
-                training_dir: &r.training,
-                bench: r.bench,
-            };
+            let opts =
+                crate::cost::report::ReportOptions { workload: &w, batch, training_dir: &r.training, bench: r.bench };
             let rep = crate::cost::report::build(&cfg, &k, &opts, &data.train, &bar)?;
             bar.finish_and_clear();
             crate::cost::report::write(&r.out, &cfg, &rep)?;
@@ -412,11 +422,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
         }
         Command::Perf(p) => {
             let cfg = p.cfg.resolve()?;
-            let w = crate::cost::workloads::Workload::load(&p.workload)?;
-            let batch = p.batch.unwrap_or(w.batch);
-            if batch == 0 || batch > 1 << 20 {
-                return Err(InputError::field("batch", &batch.to_string(), "1 ..= 1048576").into());
-            }
+            let (w, batch) = p.wl.load()?;
             let r = crate::cost::perf::perf(&cfg, &w, batch);
             if p.json {
                 writeln!(out, "{}", serde_json::to_string_pretty(&r)?)?;

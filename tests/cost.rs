@@ -69,6 +69,13 @@ fn builtin_workloads_parse_and_bad_tables_are_errors() {
     let o = daa().args(["perf", "--workload", "alexnet"]).output().unwrap();
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("resnet18, lenet5, vgg-small, resnet-mini"));
+    // The batch is checked before any work, the same way by every command that takes a workload.
+    for cmd in ["perf", "energy", "report"] {
+        let o = daa().args([cmd, "--batch", "0"]).output().unwrap();
+        assert_eq!(o.status.code(), Some(2), "{cmd}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains("batch") && err.contains("1 ..= 1048576"), "{cmd}: {err}");
+    }
 }
 
 #[test]

@@ -3,7 +3,7 @@
 
 use crate::config::Config;
 use crate::rtl::emit::RtlFile;
-use crate::sim::{require_tool, run_tool, write_sources, Expect};
+use crate::sim::{require_tool, run_tool, Expect};
 use anyhow::{Context, Result};
 use serde::Serialize;
 use std::process::Command;
@@ -26,16 +26,15 @@ pub struct FpgaResult {
 }
 
 fn yosys_stat(files: &[RtlFile], top: &str, synth: &str, json: Option<&std::path::Path>) -> Result<String> {
-    let yosys = require_tool("yosys")?;
     let dir = tempfile::tempdir()?;
-    let paths = write_sources(dir.path(), files)?;
-    let reads: Vec<String> = paths.iter().map(|p| format!("read_verilog {};", p.display())).collect();
     let stat = dir.path().join("stat.txt");
     let write = json.map_or(String::new(), |j| format!("; write_json {}", j.display()));
-    let script = format!("{} {synth} -top {top}{write}; tee -o {} stat", reads.join(" "), stat.display());
-    let mut cmd = Command::new(yosys);
-    cmd.args(["-q", "-p", &script]);
-    run_tool(&mut cmd, &format!("yosys {synth} of {top} failed"), Expect::Success)?;
+    crate::sim::yosys::run(
+        files,
+        top,
+        dir.path(),
+        &format!("{synth} -top {top}{write}; tee -o {} stat", stat.display()),
+    )?;
     Ok(std::fs::read_to_string(stat)?)
 }
 
@@ -90,26 +89,23 @@ pub fn fpga(cfg: &Config, bar: &indicatif::ProgressBar) -> Result<Vec<FpgaResult
         fmax_mhz: fmax,
         device: device.map(|d| format!("iCE40 {d}")),
     });
-    bar.set_message("yosys synth_ecp5");
-    let stat = yosys_stat(&files, top, "synth_ecp5 -nodsp", None)?;
-    out.push(FpgaResult {
-        flow: "ecp5 (synth_ecp5 -nodsp)".into(),
-        luts: count(&stat, &["LUT4"]),
-        flops: count(&stat, &["TRELLIS_FF"]),
-        dsps: 0,
-        fmax_mhz: None,
-        device: None,
-    });
-    bar.set_message("yosys synth_xilinx");
-    let stat = yosys_stat(&files, top, "synth_xilinx -nodsp", None)?;
-    out.push(FpgaResult {
-        flow: "xilinx 7-series (synth_xilinx -nodsp)".into(),
-        luts: count(&stat, &["LUT"]),
-        flops: count(&stat, &["FD"]),
-        dsps: 0,
-        fmax_mhz: None,
-        device: None,
-    });
+    // LUT counts only: (flow, Yosys script, LUT cells, flip-flop cells).
+    let lut_only: [(&str, &str, &[&str], &[&str]); 2] = [
+        ("ecp5 (synth_ecp5 -nodsp)", "synth_ecp5 -nodsp", &["LUT4"], &["TRELLIS_FF"]),
+        ("xilinx 7-series (synth_xilinx -nodsp)", "synth_xilinx -nodsp", &["LUT"], &["FD"]),
+    ];
+    for (flow, synth, lut_cells, ff_cells) in lut_only {
+        bar.set_message(format!("yosys {synth}"));
+        let stat = yosys_stat(&files, top, synth, None)?;
+        out.push(FpgaResult {
+            flow: flow.into(),
+            luts: count(&stat, lut_cells),
+            flops: count(&stat, ff_cells),
+            dsps: 0,
+            fmax_mhz: None,
+            device: None,
+        });
+    }
     Ok(out)
 }
 

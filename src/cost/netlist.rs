@@ -4,12 +4,10 @@
 //! bit of an output bus, grouped by (unit, cell type) so a harness can count toggles per group.
 
 use crate::rtl::emit::RtlFile;
-use crate::sim::{require_tool, run_tool, write_sources, Expect};
 use anyhow::{anyhow, bail, Context, Result};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
-use std::process::Command;
 
 /// Transistors per generic Yosys cell: the `stat -tech cmos` table of Yosys's `kernel/cost.h`
 /// (the flip-flop's 16 is from newer Yosys releases; 0.23 gives flip-flops no estimate).
@@ -87,19 +85,10 @@ pub struct ToggleNetlist {
 /// Synthesizes `top` from `files` (hierarchy kept, enables and resets turned into plain
 /// flip-flops plus gates) and returns Yosys's JSON netlist.
 pub fn synth_json(files: &[RtlFile], top: &str) -> Result<Value> {
-    let yosys = require_tool("yosys")?;
     let dir = tempfile::tempdir()?;
-    let paths = write_sources(dir.path(), files)?;
-    let reads: Vec<String> = paths.iter().map(|p| format!("read_verilog {};", p.display())).collect();
     let json = dir.path().join("netlist.json");
-    let script = format!(
-        "{} synth -top {top}; dffunmap; opt_clean; check -assert; write_json {}",
-        reads.join(" "),
-        json.display()
-    );
-    let mut cmd = Command::new(yosys);
-    cmd.args(["-q", "-p", &script]);
-    run_tool(&mut cmd, &format!("yosys gate-level synthesis of {top} failed"), Expect::Success)?;
+    let commands = format!("synth -top {top}; dffunmap; opt_clean; check -assert; write_json {}", json.display());
+    crate::sim::yosys::run(files, top, dir.path(), &commands)?;
     let text = std::fs::read_to_string(&json).context("yosys wrote no JSON netlist")?;
     Ok(serde_json::from_str(&text)?)
 }
@@ -386,11 +375,10 @@ pub fn toggle_netlist(json: &Value, top: &str, prefix: &str) -> Result<ToggleNet
     // The simulator's view: nets renumbered after aliases, 0 and 1 as two constant nets.
     let mut group_of = Vec::with_capacity(gates.len());
     let mut gi = 0usize;
-    for (i, g) in gates.iter().enumerate() {
+    for g in &gates {
         while !(groups[gi].unit == g.unit && groups[gi].kind == g.kind) {
             gi += 1;
         }
-        let _ = i;
         group_of.push(gi);
     }
     let net = |s: &Sig| -> u32 {

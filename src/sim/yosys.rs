@@ -51,7 +51,7 @@ pub fn synth_check(files: &[RtlFile], top: &str) -> Result<()> {
 }
 
 /// Reads `files` (written into `dir`) and runs `commands` in Yosys; any failure is an error.
-fn run(files: &[RtlFile], top: &str, dir: &std::path::Path, commands: &str) -> Result<()> {
+pub fn run(files: &[RtlFile], top: &str, dir: &std::path::Path, commands: &str) -> Result<()> {
     let yosys = require_tool("yosys")?;
     let paths = write_sources(dir, files)?;
     let reads: Vec<String> = paths.iter().map(|p| format!("read_verilog {};", p.display())).collect();
