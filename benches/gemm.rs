@@ -2,10 +2,10 @@
 //! `daa bench` prints the same comparison as ratios in one run at 512.
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use daa_gen::bench::sgemm_square;
 use daa_gen::config::{Policy, Settings};
-use daa_gen::explore::random_operands;
 use daa_gen::format::Format;
+use daa_gen::golden::bench::sgemm_square;
+use daa_gen::golden::explore::random_operands;
 use daa_gen::golden::gemm::{gemm, GemmInput};
 use daa_gen::golden::pe::PeParams;
 

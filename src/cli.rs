@@ -2,12 +2,12 @@
 
 use crate::config::{Config, Policy, Settings};
 use crate::error::InputError;
-use crate::explore::{evaluate, exact_product, random_operands, table, PolicyResult};
 use crate::files::{write_atomic, write_string_atomic};
+use crate::golden::explore::{evaluate, exact_product, random_operands, table, PolicyResult};
 use crate::golden::gemm::{gemm, GemmInput};
 use crate::golden::pe::PeParams;
+use crate::golden::vectors::{generate, to_line};
 use crate::npy::{read_codes, write_f32};
-use crate::vectors::{generate, to_line};
 use anyhow::Result;
 use clap::{Args, Parser, Subcommand};
 use std::io::Write;
@@ -45,8 +45,9 @@ pub enum Command {
     Perf(PerfArgs),
     /// Energy of every policy's PE from gate-level toggle counts on captured training operands.
     Energy(EnergyArgs),
-    /// FPGA sanity run of the array: Yosys synth_ice40 + nextpnr-ice40 (LUTs, max clock), synth_ecp5, synth_xilinx.
-    Fpga(ConfigArgs),
+    /// FPGA flows: ECP5 place and route (LUT4, CCU2C, MULT18X18D, FFs, Fmax) of the PE at every
+    /// pipeline value, the one-cycle fadd, a reference product and a 2x2 array; iCE40; Xilinx.
+    Fpga(FpgaArgs),
     /// The paper-style table: throughput, area, energy and accuracy against `single`, as markdown, JSON and plots.
     Report(ReportArgs),
 }
@@ -117,6 +118,20 @@ pub struct EnergyArgs {
     pub simulator: String,
 }
 
+/// `daa fpga` arguments.
+#[derive(Args, Debug)]
+pub struct FpgaArgs {
+    #[command(flatten)]
+    /// Configuration (format, policy, L; rows and cols with --array).
+    pub cfg: ConfigArgs,
+    /// Also place and route the configured array (rows x cols); one larger than the device is reported as such.
+    #[arg(long)]
+    pub array: bool,
+    /// Print JSON instead of markdown.
+    #[arg(long)]
+    pub json: bool,
+}
+
 /// `daa perf` arguments.
 #[derive(Args, Debug)]
 pub struct PerfArgs {
@@ -155,6 +170,10 @@ pub struct ConfigArgs {
     /// Array columns C, 1..=256 (default 8).
     #[arg(long)]
     pub cols: Option<u32>,
+    /// Extra PE pipeline registers, 0..=3 (default 0): after the products, after the product
+    /// adder's alignment, after its normalisation (docs/pe.md).
+    #[arg(long)]
+    pub pipeline: Option<u32>,
     /// Name of the generated IP, a Verilog identifier (default daa_<format>_<policy>_<R>x<C>).
     #[arg(long)]
     pub name: Option<String>,
@@ -170,6 +189,7 @@ impl ConfigArgs {
             lo_rounding: self.lo_rounding.clone(),
             rows: self.rows,
             cols: self.cols,
+            pipeline: self.pipeline,
             name: self.name.clone(),
             energy: None,
         }
@@ -367,7 +387,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
         Command::Verify(v) => run_verify(v, out)?,
         Command::Area(c) => {
             let cfg = c.resolve()?;
-            write!(out, "{}", crate::area::markdown(&cfg, &crate::area::area_table(&cfg)?))?;
+            write!(out, "{}", crate::cost::area::markdown(&cfg, &crate::cost::area::area_table(&cfg)?))?;
         }
         Command::Train(t) => run_train(t, out)?,
         Command::Energy(e) => {
@@ -389,12 +409,16 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
                 write!(out, "{}", crate::cost::energy::markdown(&r))?;
             }
         }
-        Command::Fpga(c) => {
-            let cfg = c.resolve()?;
+        Command::Fpga(f) => {
+            let cfg = f.cfg.resolve()?;
             let bar = crate::train::run::progress_bar(std::io::IsTerminal::is_terminal(&std::io::stderr()));
-            let r = crate::cost::fpga::fpga(&cfg, &bar)?;
+            let r = crate::cost::fpga::fpga(&cfg, f.array, &bar)?;
             bar.finish_and_clear();
-            write!(out, "{}", crate::cost::fpga::markdown(&cfg, &r))?;
+            if f.json {
+                writeln!(out, "{}", serde_json::to_string_pretty(&r)?)?;
+            } else {
+                write!(out, "{}", crate::cost::fpga::markdown(&cfg, &r))?;
+            }
         }
         Command::Report(r) => {
             let cfg = r.cfg.resolve()?;
@@ -432,8 +456,8 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
         }
         Command::Bench(b) => {
             let threads = b.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-            let r = crate::bench::run(b.size, b.reps, threads)?;
-            write!(out, "{}", crate::bench::table(&r))?;
+            let r = crate::golden::bench::run(b.size, b.reps, threads)?;
+            write!(out, "{}", crate::golden::bench::table(&r))?;
             if let Some(path) = b.json {
                 write_string_atomic(&path, &serde_json::to_string_pretty(&r)?)?;
             }
@@ -532,8 +556,8 @@ fn run_verify(v: VerifyArgs, out: &mut dyn Write) -> Result<()> {
     let repro = format!("daa verify --pe {flags} --vectors {} --seed {}", v.vectors, v.seed);
     let mut bad = 0;
     for r in [
-        crate::verify::verify_units(&cfg, v.vectors, v.seed, &repro)?,
-        crate::verify::verify_pe(&cfg, v.vectors, v.seed, &repro)?,
+        crate::sim::verify::verify_units(&cfg, v.vectors, v.seed, &repro)?,
+        crate::sim::verify::verify_pe(&cfg, v.vectors, v.seed, &repro)?,
     ] {
         writeln!(out, "{}", r.summary())?;
         for e in &r.examples {

@@ -91,6 +91,21 @@ impl Rounding {
     }
 }
 
+/// Deepest `pipeline` setting: registers after the products, after the product adder's
+/// alignment and after its normalisation (`docs/pe.md`).
+pub const MAX_PIPELINE: u32 = 3;
+
+/// Cycles from a beat at the PE's inputs to its effect on the accumulator: the products,
+/// the product adder (dual-stream only) and the accumulator are registered, plus the
+/// registers `pipeline` adds (`single` has no product adder, so only the first one).
+pub fn pe_latency(policy: Policy, pipeline: u32) -> u32 {
+    if policy.is_dual() {
+        3 + pipeline.min(MAX_PIPELINE)
+    } else {
+        2 + pipeline.min(1)
+    }
+}
+
 /// Largest array side accepted (the grid is verified up to 64 x 64).
 pub const MAX_SIDE: u32 = 256;
 /// Default array side.
@@ -112,11 +127,13 @@ pub struct Settings {
     pub rows: Option<u32>,
     /// Array columns C.
     pub cols: Option<u32>,
+    /// Extra pipeline registers in the PE (0 ..= MAX_PIPELINE).
+    pub pipeline: Option<u32>,
     /// Name of the generated IP (a Verilog identifier).
     pub name: Option<String>,
     /// Constants of the energy model (`[energy]` table; `daa energy`, `daa report`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub energy: Option<crate::cost::energy::EnergyConstants>,
+    pub energy: Option<EnergyConstants>,
 }
 
 impl Settings {
@@ -131,7 +148,7 @@ impl Settings {
     pub fn from_toml_str(text: &str) -> Result<Settings, InputError> {
         toml::from_str(text).map_err(|e| {
             InputError::msg(format!(
-                "{}(allowed keys: format, policy, lo_bits, lo_rounding, rows, cols, name, and an [energy] table)",
+                "{}(allowed keys: format, policy, lo_bits, lo_rounding, rows, cols, pipeline, name, and an [energy] table)",
                 e.to_string().trim_end().to_owned() + "\n"
             ))
         })
@@ -146,6 +163,7 @@ impl Settings {
             lo_rounding: over.lo_rounding.clone().or(self.lo_rounding),
             rows: over.rows.or(self.rows),
             cols: over.cols.or(self.cols),
+            pipeline: over.pipeline.or(self.pipeline),
             name: over.name.clone().or(self.name),
             energy: over.energy.or(self.energy),
         }
@@ -180,6 +198,11 @@ impl Settings {
         };
         let rows = side("rows", self.rows)?;
         let cols = side("cols", self.cols)?;
+        let pipeline = match self.pipeline {
+            None => 0,
+            Some(p) if p <= MAX_PIPELINE => p,
+            Some(p) => return Err(InputError::field("pipeline", &p.to_string(), &format!("0 ..= {MAX_PIPELINE}"))),
+        };
         let name = match &self.name {
             Some(n) => {
                 if !is_identifier(n) {
@@ -193,7 +216,7 @@ impl Settings {
             }
             None => default_name(format, policy, rows, cols),
         };
-        Ok(Config { format, policy, lo_bits, lo_rounding, rows, cols, name })
+        Ok(Config { format, policy, lo_bits, lo_rounding, rows, cols, pipeline, name })
     }
 }
 
@@ -224,6 +247,8 @@ pub struct Config {
     pub rows: u32,
     /// Array columns.
     pub cols: u32,
+    /// Extra pipeline registers in the PE (`docs/pe.md`); see [`Config::latency`].
+    pub pipeline: u32,
     /// Name of the generated IP.
     pub name: String,
 }
@@ -244,9 +269,15 @@ impl Config {
             lo_rounding: Some(self.lo_rounding.name().into()),
             rows: Some(self.rows),
             cols: Some(self.cols),
+            pipeline: Some(self.pipeline),
             name: Some(self.name.clone()),
             energy: None,
         }
+    }
+
+    /// PE latency in cycles ([`pe_latency`]).
+    pub fn latency(&self) -> u32 {
+        pe_latency(self.policy, self.pipeline)
     }
 
     /// The effective configuration as TOML.
@@ -259,5 +290,63 @@ impl Config {
         let defaulted = self.name == default_name(self.format, self.policy, self.rows, self.cols);
         let name = if defaulted { default_name(self.format, policy, self.rows, self.cols) } else { self.name.clone() };
         Config { policy, name, ..self.clone() }
+    }
+}
+
+/// Every constant of the energy model, in one place; printed with each result and
+/// overridable in the configuration file's `[energy]` table.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct EnergyConstants {
+    /// Energy of one transistor's share of a cell output toggle, femtojoules. Only scales
+    /// absolute numbers; every ratio is independent of it. 0.4 fJ: a NanGate-45-like
+    /// 2-input NAND (4 transistors) switching about 1.6 fJ.
+    pub fj_per_transistor_toggle: f64,
+    /// Share of static (leakage) energy in the total energy of the `single` PE running the
+    /// stimulus. Sets the leakage per transistor-cycle that every policy then pays.
+    pub leakage_share: f64,
+    /// Multiply-accumulates per captured GEMM in the stimulus.
+    pub macs_per_gemm: usize,
+    /// Longest stretch of one output element's reduction taken into the stimulus.
+    pub max_run: usize,
+    /// Training steps before the operands are captured (weights away from their init).
+    pub warmup_steps: usize,
+}
+
+impl Default for EnergyConstants {
+    fn default() -> Self {
+        EnergyConstants {
+            fj_per_transistor_toggle: 0.4,
+            leakage_share: 0.25,
+            macs_per_gemm: 4096,
+            max_run: 256,
+            warmup_steps: 20,
+        }
+    }
+}
+
+impl EnergyConstants {
+    /// Checks the ranges.
+    pub fn validate(&self) -> Result<(), InputError> {
+        if !(self.fj_per_transistor_toggle.is_finite() && self.fj_per_transistor_toggle > 0.0) {
+            return Err(InputError::field(
+                "energy.fj_per_transistor_toggle",
+                &self.fj_per_transistor_toggle.to_string(),
+                "a positive number",
+            ));
+        }
+        if !(0.0..1.0).contains(&self.leakage_share) {
+            return Err(InputError::field("energy.leakage_share", &self.leakage_share.to_string(), "0 <= share < 1"));
+        }
+        if !(64..=1 << 24).contains(&self.macs_per_gemm) {
+            return Err(InputError::field("energy.macs_per_gemm", &self.macs_per_gemm.to_string(), "64 ..= 16777216"));
+        }
+        if !(2..=1 << 20).contains(&self.max_run) {
+            return Err(InputError::field("energy.max_run", &self.max_run.to_string(), "2 ..= 1048576"));
+        }
+        if self.warmup_steps > 10_000 {
+            return Err(InputError::field("energy.warmup_steps", &self.warmup_steps.to_string(), "0 ..= 10000"));
+        }
+        Ok(())
     }
 }

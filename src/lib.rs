@@ -1,12 +1,9 @@
 //! daa-gen: generator and bit-exact golden model for Dynamic Asymmetric Architecture arrays.
 
-pub mod area;
-pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod cost;
 pub mod error;
-pub mod explore;
 pub mod files;
 pub mod format;
 pub mod golden;
@@ -16,5 +13,3 @@ pub mod plot;
 pub mod rtl;
 pub mod sim;
 pub mod train;
-pub mod vectors;
-pub mod verify;

@@ -1,6 +1,6 @@
 // Ports: operands are F_in codes ({{ width }} bits); acc is binary32.
 // Latency: a beat presented with en=1 at cycle t is in acc after the clock edge ending cycle t+{{ latency - 1 }}.
-module {{ name }}_pe(
+module {{ name }}_pe (
     input wire clock,
     input wire rst,
     input wire en,
@@ -18,7 +18,7 @@ module {{ name }}_pe(
     // The core's units are built at 32-bit width; the unused code bits are tied to zero.
     localparam [{{ pad - 1 }}:0] PAD = {{ pad }}'d0;
 {%- endif %}
-    {{ name }}_pe_core core(
+    {{ name }}_pe_core u_core (
         .clock(clock),
         .rst(rst),
         .en(en),

@@ -40,7 +40,7 @@ fn host_add(a: f32, b: f32) -> f32 {
 }
 
 fn params(format: Format, policy: Policy, lo_bits: u32, r: Rounding) -> PeParams {
-    PeParams { format, policy, lo_bits, lo_rounding: r }
+    PeParams { format, policy, lo_bits, lo_rounding: r, pipeline: 0 }
 }
 
 // ---------------------------------------------------------------- formats
@@ -437,17 +437,22 @@ fn fast_gemm_equals_reference_across_strips_and_row_tiles() {
 fn pipeline_model_equals_the_step_fold_after_its_latency() {
     use daa_gen::golden::pe::{step_dual, step_single, Beat, Pipeline};
     use rand::{Rng, SeedableRng};
-    for (format, policy) in [("fp32", "daa"), ("bf16", "static"), ("fp16", "full"), ("e5m2", "single")] {
+    let cases = [("fp32", "daa"), ("bf16", "static"), ("fp16", "full"), ("e5m2", "single")];
+    for ((format, policy), pipeline) in
+        cases.into_iter().flat_map(|c| (0..=daa_gen::config::MAX_PIPELINE).map(move |p| (c, p)))
+    {
         let cfg = daa_gen::config::Settings {
             format: Some(format.into()),
             policy: Some(policy.into()),
+            pipeline: Some(pipeline),
             ..Default::default()
         }
         .resolve()
         .unwrap();
         let p = PeParams::from(&cfg);
-        let latency = daa_gen::rtl::pe::latency(cfg.policy) as usize;
-        let vs = daa_gen::vectors::generate(&cfg, 4000, 5);
+        let latency = cfg.latency() as usize;
+        assert_eq!(p.latency() as usize, latency);
+        let vs = daa_gen::golden::vectors::generate(&cfg, 4000, 5);
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(9);
         let mut model = Pipeline::default();
         let mut accs = Vec::new();
@@ -472,7 +477,7 @@ fn pipeline_model_equals_the_step_fold_after_its_latency() {
         // The accumulator after cycle i + latency - 1 holds the fold through beat i; with
         // gaps it can only be later, never different, so compare at the beats' latency.
         for i in 0..vs.len() - latency {
-            assert_eq!(accs[i + latency - 1], expect[i], "{format} {policy} cycle {i}");
+            assert_eq!(accs[i + latency - 1], expect[i], "{format} {policy} pipeline {pipeline} cycle {i}");
         }
     }
 }

@@ -36,7 +36,7 @@ fn committed() -> Vec<Config> {
     vec![cfg("fp32", "daa", 8, 8, None), cfg("fp32", "single", 8, 8, None), cfg("bf16", "daa", 4, 4, None)]
 }
 
-/// Seeded random small configurations: format, L, policy, rounding, R, C.
+/// Seeded random small configurations: format, L, policy, rounding, R, C, pipeline.
 fn random_configs(count: usize) -> Vec<Config> {
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(4);
     let policies = ["daa", "static", "full", "single"];
@@ -51,6 +51,7 @@ fn random_configs(count: usize) -> Vec<Config> {
                 lo_rounding: Some(if rng.random_bool(0.5) { "nearest-even" } else { "toward-zero" }.into()),
                 rows: Some(rng.random_range(1..=4)),
                 cols: Some(rng.random_range(1..=4)),
+                pipeline: Some(rng.random_range(0..=daa_gen::config::MAX_PIPELINE)),
                 ..Settings::default()
             }
             .resolve()

@@ -2,7 +2,7 @@
 
 use daa_gen::config::Settings;
 use daa_gen::golden::pe::PeParams;
-use daa_gen::vectors::{expected, generate, parse_line, to_line};
+use daa_gen::golden::vectors::{expected, generate, parse_line, to_line};
 
 fn cfg(format: &str, policy: &str) -> daa_gen::config::Config {
     Settings { format: Some(format.into()), policy: Some(policy.into()), ..Default::default() }.resolve().unwrap()

@@ -1,8 +1,11 @@
 daa_fp32_single_8x8.v
 daa_fp32_single_8x8_fadd.v
-daa_fp32_single_8x8_fmul.v
+daa_fp32_single_8x8_fadd_align.v
+daa_fp32_single_8x8_fadd_norm.v
+daa_fp32_single_8x8_fmul_raw.v
+daa_fp32_single_8x8_lzc32.v
+daa_fp32_single_8x8_mul24x24.v
 daa_fp32_single_8x8_pe.v
 daa_fp32_single_8x8_pe_core.v
-daa_fp32_single_8x8_reg1.v
-daa_fp32_single_8x8_reg32.v
+daa_fp32_single_8x8_round.v
 daa_fp32_single_8x8_unpack.v

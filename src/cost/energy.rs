@@ -17,69 +17,12 @@ use anyhow::{bail, Context, Result};
 use askama::Template;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-/// Every constant of the energy model, in one place; printed with each result and
-/// overridable in the configuration file's `[energy]` table.
-#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields, default)]
-pub struct EnergyConstants {
-    /// Energy of one transistor's share of a cell output toggle, femtojoules. Only scales
-    /// absolute numbers; every ratio is independent of it. 0.4 fJ: a NanGate-45-like
-    /// 2-input NAND (4 transistors) switching about 1.6 fJ.
-    pub fj_per_transistor_toggle: f64,
-    /// Share of static (leakage) energy in the total energy of the `single` PE running the
-    /// stimulus. Sets the leakage per transistor-cycle that every policy then pays.
-    pub leakage_share: f64,
-    /// Multiply-accumulates per captured GEMM in the stimulus.
-    pub macs_per_gemm: usize,
-    /// Longest stretch of one output element's reduction taken into the stimulus.
-    pub max_run: usize,
-    /// Training steps before the operands are captured (weights away from their init).
-    pub warmup_steps: usize,
-}
-
-impl Default for EnergyConstants {
-    fn default() -> Self {
-        EnergyConstants {
-            fj_per_transistor_toggle: 0.4,
-            leakage_share: 0.25,
-            macs_per_gemm: 4096,
-            max_run: 256,
-            warmup_steps: 20,
-        }
-    }
-}
-
-impl EnergyConstants {
-    /// Checks the ranges.
-    pub fn validate(&self) -> Result<(), crate::error::InputError> {
-        use crate::error::InputError;
-        if !(self.fj_per_transistor_toggle.is_finite() && self.fj_per_transistor_toggle > 0.0) {
-            return Err(InputError::field(
-                "energy.fj_per_transistor_toggle",
-                &self.fj_per_transistor_toggle.to_string(),
-                "a positive number",
-            ));
-        }
-        if !(0.0..1.0).contains(&self.leakage_share) {
-            return Err(InputError::field("energy.leakage_share", &self.leakage_share.to_string(), "0 <= share < 1"));
-        }
-        if !(64..=1 << 24).contains(&self.macs_per_gemm) {
-            return Err(InputError::field("energy.macs_per_gemm", &self.macs_per_gemm.to_string(), "64 ..= 16777216"));
-        }
-        if !(2..=1 << 20).contains(&self.max_run) {
-            return Err(InputError::field("energy.max_run", &self.max_run.to_string(), "2 ..= 1048576"));
-        }
-        if self.warmup_steps > 10_000 {
-            return Err(InputError::field("energy.warmup_steps", &self.warmup_steps.to_string(), "0 ..= 10000"));
-        }
-        Ok(())
-    }
-}
+pub use crate::config::EnergyConstants;
 
 /// A stretch of MACs one PE performs: operand pairs in order, `first` where an output element starts.
 #[derive(Clone, Debug)]

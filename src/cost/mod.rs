@@ -1,6 +1,7 @@
 //! The cost model of contract section 10: throughput from the cycle model over workloads
 //! given as data, area from Yosys, energy from gate-level toggle counts, and the report.
 
+pub mod area;
 pub mod energy;
 pub mod fpga;
 pub mod netlist;

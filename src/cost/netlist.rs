@@ -110,7 +110,6 @@ impl Flattener<'_> {
     fn unit_of(&self, module: &str) -> String {
         let short = module.strip_prefix(&self.prefix).unwrap_or(module);
         match short {
-            "reg32" | "reg1" => "registers".into(),
             "pe" | "pe_core" => "glue".into(),
             s => s.to_string(),
         }
@@ -194,7 +193,14 @@ impl Flattener<'_> {
                 }
             }
             let output = output.ok_or_else(|| anyhow!("netlist: {name} has no output"))?;
-            let unit = if unit.is_empty() { "glue".to_string() } else { unit.to_string() };
+            // Pipeline registers live in the PE core, as plain clocked blocks: label them by kind.
+            let unit = if kind == "$_DFF_P_" {
+                "registers".to_string()
+            } else if unit.is_empty() {
+                "glue".to_string()
+            } else {
+                unit.to_string()
+            };
             self.gates.push(Gate { kind, unit, inputs, output });
         }
         Ok(bind)

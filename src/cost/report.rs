@@ -4,8 +4,8 @@
 use super::energy::{run_energy, EnergyConstants, EnergyReport, Simulator};
 use super::perf::{perf, PerfReport};
 use super::workloads::Workload;
-use crate::area::{area_table, AreaRow};
 use crate::config::{Config, Policy};
+use crate::cost::area::{area_table, AreaRow};
 use crate::files::write_string_atomic;
 use crate::plot::{write_bars, write_svg, Panel, Series};
 use anyhow::Result;

@@ -31,7 +31,7 @@ pub struct ToolBench {
     /// Seconds for the whole 64 x 64 IP package (Verilog, testbench vectors, README...).
     pub generate_64x64_seconds: f64,
     /// Golden GEMM vs sgemm at 256^3.
-    pub gemm: crate::bench::BenchReport,
+    pub gemm: crate::golden::bench::BenchReport,
 }
 
 /// Runs the benchmarks for `cfg`'s format and policy.
@@ -58,7 +58,7 @@ pub fn run(cfg: &Config, gemms: u64, bar: &indicatif::ProgressBar) -> Result<Too
         });
     }
     bar.set_message("tool benchmark: PE in Verilator");
-    let pe = crate::verify::verify_pe(cfg, 1_000_000, 1, "daa report --bench")?;
+    let pe = crate::sim::verify::verify_pe(cfg, 1_000_000, 1, "daa report --bench")?;
     if pe.mismatches > 0 {
         bail!("{}", pe.summary());
     }
@@ -71,7 +71,7 @@ pub fn run(cfg: &Config, gemms: u64, bar: &indicatif::ProgressBar) -> Result<Too
     drop(files);
     bar.set_message("tool benchmark: golden GEMM vs sgemm");
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let gemm = crate::bench::run(256, 3, threads)?;
+    let gemm = crate::golden::bench::run(256, 3, threads)?;
     Ok(ToolBench { grids, pe_vectors_per_second: pe.checked as f64 / pe.seconds, generate_64x64_seconds, gemm })
 }
 

@@ -15,11 +15,26 @@ pub struct PeParams {
     pub lo_bits: u32,
     /// Rounding of the low path.
     pub lo_rounding: Rounding,
+    /// Extra PE pipeline registers (timing only: results do not depend on it).
+    pub pipeline: u32,
 }
 
 impl From<&Config> for PeParams {
     fn from(c: &Config) -> Self {
-        PeParams { format: c.format, policy: c.policy, lo_bits: c.lo_bits, lo_rounding: c.lo_rounding }
+        PeParams {
+            format: c.format,
+            policy: c.policy,
+            lo_bits: c.lo_bits,
+            lo_rounding: c.lo_rounding,
+            pipeline: c.pipeline,
+        }
+    }
+}
+
+impl PeParams {
+    /// PE latency in cycles ([`crate::config::pe_latency`]).
+    pub fn latency(&self) -> u32 {
+        crate::config::pe_latency(self.policy, self.pipeline)
     }
 }
 
@@ -91,16 +106,26 @@ pub struct Beat {
     pub ops: [u32; 4],
 }
 
-/// The RTL PE's registers, clock by clock: the cycle-accurate golden model of `rtl::pe`.
+/// Deepest PE pipeline of any configuration (`pe_latency` with `MAX_PIPELINE`), minus the accumulator.
+const MAX_IN_FLIGHT: usize = 3 + crate::config::MAX_PIPELINE as usize - 1;
+
+/// A step in flight: valid, first, and what it adds to the accumulator.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Slot {
+    valid: bool,
+    first: bool,
+    addend: u32,
+}
+
+/// The RTL PE clock by clock: the cycle-accurate golden model of `rtl::pe`.
+///
+/// A beat's products and their sum (`add(p_h, p_l)`, or the product for `single`) travel
+/// through `latency - 1` registers, as in the RTL, whatever the stages in between compute;
+/// the accumulation happens on the last edge. Only valid steps change the accumulator,
+/// and a reset clears every valid bit and the accumulator.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Pipeline {
-    v1: bool,
-    f1: bool,
-    p_hi: u32,
-    p_lo: u32,
-    v2: bool,
-    f2: bool,
-    s: u32,
+    slots: [Slot; MAX_IN_FLIGHT],
     acc: u32,
 }
 
@@ -112,41 +137,25 @@ impl Pipeline {
 
     /// Applies one rising clock edge with `b` at the inputs; returns the new accumulator.
     pub fn clock(&mut self, p: &PeParams, b: &Beat) -> u32 {
-        let f = p.format;
+        let depth = p.latency() as usize - 1;
         let [a0, b0, a1, b1] = b.ops;
-        let mut next = *self;
-        next.v1 = b.en;
-        if p.policy.is_dual() {
-            if b.en {
-                // The step's two products; its additions happen in the next two stages.
-                let t = step_dual(p, 0.0, a0, b0, a1, b1);
-                next.p_hi = t.p_high.to_bits();
-                next.p_lo = t.p_low.to_bits();
-                next.f1 = b.first;
-            }
-            next.v2 = self.v1;
-            if self.v1 {
-                next.s = add(f32::from_bits(self.p_hi), f32::from_bits(self.p_lo)).to_bits();
-                next.f2 = self.f1;
-            }
-            if self.v2 {
-                let base = if self.f2 { 0.0 } else { f32::from_bits(self.acc) };
-                next.acc = add(base, f32::from_bits(self.s)).to_bits();
-            }
+        let oldest = self.slots[depth - 1];
+        if oldest.valid {
+            let base = if oldest.first { 0.0 } else { f32::from_bits(self.acc) };
+            self.acc = add(base, f32::from_bits(oldest.addend)).to_bits();
+        }
+        self.slots.copy_within(0..depth - 1, 1);
+        let addend = if !b.en {
+            0
+        } else if p.policy.is_dual() {
+            step_dual(p, 0.0, a0, b0, a1, b1).sum.to_bits()
         } else {
-            if b.en {
-                next.p_hi = mul(f.decode(a0), f.decode(b0)).to_bits();
-                next.f1 = b.first;
-            }
-            if self.v1 {
-                let base = if self.f1 { 0.0 } else { f32::from_bits(self.acc) };
-                next.acc = add(base, f32::from_bits(self.p_hi)).to_bits();
-            }
-        }
+            mul(p.format.decode(a0), p.format.decode(b0)).to_bits()
+        };
+        self.slots[0] = Slot { valid: b.en, first: b.first, addend };
         if b.rst {
-            next = Pipeline::default();
+            *self = Pipeline::default();
         }
-        *self = next;
         self.acc
     }
 }

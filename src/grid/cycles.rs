@@ -7,7 +7,6 @@
 //! leave in the next cycle.
 
 use crate::config::Config;
-use crate::rtl::pe::latency;
 
 /// The source and sink patterns: whether the source offers a beat and the sink is ready,
 /// per cycle, from a seeded splitmix64 (the same generator runs in the Verilator harness).
@@ -74,7 +73,7 @@ pub struct Timing {
 impl Timing {
     /// The timing of a configuration.
     pub fn of(cfg: &Config) -> Timing {
-        Timing { rows: cfg.rows, cols: cfg.cols, latency: latency(cfg.policy), lanes: super::lanes(cfg) }
+        Timing { rows: cfg.rows, cols: cfg.cols, latency: cfg.latency(), lanes: super::lanes(cfg) }
     }
 
     /// Cycles from accepting a tile's last beat to the capture in the last PE.

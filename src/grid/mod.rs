@@ -7,7 +7,7 @@ pub mod verify;
 
 use crate::config::Config;
 use crate::rtl::emit::{pe_files, RtlFile};
-use crate::rtl::pe::latency;
+
 use anyhow::Result;
 use askama::Template;
 
@@ -56,7 +56,7 @@ pub fn grid_top(cfg: &Config) -> Result<RtlFile> {
         cols: cfg.cols,
         width: cfg.format.width(),
         lanes: lanes(cfg),
-        latency: latency(cfg.policy),
+        latency: cfg.latency(),
         row_bits: row_bits(cfg.rows),
         dual: cfg.policy.is_dual(),
     };

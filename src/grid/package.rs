@@ -97,7 +97,7 @@ fn pack_hex(fields: &[(u32, usize)]) -> String {
 fn tb_gemm(cfg: &Config) -> Gemm {
     let (m, n) = (2 * cfg.rows as usize, cfg.cols as usize);
     let k = 2 * cfg.rows as usize * lanes(cfg) as usize + 1;
-    let (a, b) = crate::explore::random_operands(cfg.format, m, k, n, 2023, 0.3);
+    let (a, b) = crate::golden::explore::random_operands(cfg.format, m, k, n, 2023, 0.3);
     Gemm { a, b }
 }
 

@@ -7,10 +7,10 @@ use crate::config::Config;
 use crate::format::describe_f32;
 use crate::golden::gemm::{gemm, GemmInput};
 use crate::golden::pe::PeParams;
+use crate::golden::vectors::operand_corners;
 use crate::npy::CodeMatrix;
 use crate::rtl::emit::RtlFile;
 use crate::sim::verilator::build_exe;
-use crate::vectors::operand_corners;
 use anyhow::{bail, Context, Result};
 use askama::Template;
 use rand::{Rng, SeedableRng};
@@ -91,7 +91,7 @@ pub fn random_gemm(cfg: &Config, rng: &mut ChaCha8Rng) -> Gemm {
         _ => rng.random_range(1..=4 * r.max(c) + 5),
     };
     let f = cfg.format;
-    let (mut a, mut b) = crate::explore::random_operands(f, m, k, n, rng.random(), 0.3);
+    let (mut a, mut b) = crate::golden::explore::random_operands(f, m, k, n, rng.random(), 0.3);
     let corners = operand_corners(f);
     let rate = rng.random_range(0..4) as f64 * 0.02;
     for x in a.codes.iter_mut().chain(b.codes.iter_mut()) {
@@ -168,7 +168,7 @@ pub fn verify_grid_files(cfg: &Config, files: &[RtlFile], gemms: u64, seed: u64,
     let dir = tempfile::tempdir()?;
     let batch_size = 40u64;
     let mut done = 0u64;
-    let bar = crate::verify::progress(gemms, &report.label);
+    let bar = crate::sim::verify::progress(gemms, &report.label);
     while done < gemms {
         let count = batch_size.min(gemms - done);
         let batch: Vec<Gemm> = (0..count).map(|_| random_gemm(cfg, &mut rng)).collect();

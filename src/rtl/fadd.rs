@@ -1,15 +1,204 @@
 //! `fadd`: binary32 sum with RNE, DAZ/FTZ, canonical NaN and IEEE signed zeros.
 //!
 //! Golden counterpart: [`crate::golden::arith::add`] (algorithm: [`crate::golden::softfloat::add`]).
-//! The smaller operand is aligned with three extra bits and its shifted-out bits jammed
-//! into the last one (round to odd), which makes the final nearest-even rounding exact.
+//! Three pieces, so that the PE can put pipeline registers between them:
+//!
+//! 1. [`AddAlign`]: order the operands by magnitude, align the smaller one with a
+//!    log-depth shifter, three guard bits and the shifted-out bits jammed into the last
+//!    one, which makes the final nearest-even rounding exact;
+//! 2. [`AddNorm`]: add or subtract (never negative), count the leading zeros with a tree
+//!    and normalise with a log-depth shifter;
+//! 3. the shared [`Round`].
+//!
 //! A subnormal sum of two normal numbers is always exact, so FTZ needs no rounding.
+//! [`Fadd`] is the three combined: the accumulation adder, and the unit the checks see.
 
 use super::c;
+use super::leaf::Lzc;
+use super::round::Round;
 use rust_hdl::prelude::*;
 
-/// binary32 + binary32 -> binary32.
+/// Width of an aligned operand pair (`AddAlign` -> `AddNorm`).
+pub const ALIGNED_BITS: usize = 64;
+
+/// The aligned pair, most significant field first: `nan` (63), `inf` (62), `sub` (61),
+/// `sign` of the larger operand (60), `zsign` = sign of an exactly zero sum (59),
+/// `exp` of the larger operand (58:51), its significand with hidden bit (50:27), the
+/// smaller one's aligned 27-bit significand with guard, round and sticky bits (26:0).
 #[derive(LogicBlock)]
+pub struct AddAlign {
+    /// First addend (binary32).
+    pub a: Signal<In, Bits<32>>,
+    /// Second addend (binary32).
+    pub b: Signal<In, Bits<32>>,
+    /// The aligned pair.
+    pub aligned: Signal<Out, Bits<64>>,
+    ea: Signal<Local, Bits<8>>,
+    eb: Signal<Local, Bits<8>>,
+    inf_a: Signal<Local, Bit>,
+    inf_b: Signal<Local, Bit>,
+    nan: Signal<Local, Bit>,
+    swap: Signal<Local, Bit>,
+    op_big: Signal<Local, Bits<32>>,
+    op_small: Signal<Local, Bits<31>>,
+    e_big: Signal<Local, Bits<8>>,
+    e_small: Signal<Local, Bits<8>>,
+    diff: Signal<Local, Bits<8>>,
+    shift: Signal<Local, Bits<5>>,
+    sig_big: Signal<Local, Bits<24>>,
+    sig_small: Signal<Local, Bits<27>>,
+    lost: Signal<Local, Bits<27>>,
+    aligned_small: Signal<Local, Bits<27>>,
+    exp_max: Constant<Bits<8>>,
+    max_shift: Constant<Bits<8>>,
+    shift_sat: Constant<Bits<5>>,
+    ones27: Constant<Bits<27>>,
+}
+
+impl Default for AddAlign {
+    fn default() -> Self {
+        AddAlign {
+            a: Default::default(),
+            b: Default::default(),
+            aligned: Default::default(),
+            ea: Default::default(),
+            eb: Default::default(),
+            inf_a: Default::default(),
+            inf_b: Default::default(),
+            nan: Default::default(),
+            swap: Default::default(),
+            op_big: Default::default(),
+            op_small: Default::default(),
+            e_big: Default::default(),
+            e_small: Default::default(),
+            diff: Default::default(),
+            shift: Default::default(),
+            sig_big: Default::default(),
+            sig_small: Default::default(),
+            lost: Default::default(),
+            aligned_small: Default::default(),
+            exp_max: c(0xFF),
+            max_shift: c(27),
+            shift_sat: c(27),
+            ones27: c((1 << 27) - 1),
+        }
+    }
+}
+
+impl Logic for AddAlign {
+    #[hdl_gen]
+    fn update(&mut self) {
+        comment!("Special operands: NaN in, or Inf - Inf, is NaN; otherwise an Inf wins.");
+        self.ea.next = self.a.val().get_bits::<8>(23);
+        self.eb.next = self.b.val().get_bits::<8>(23);
+        self.inf_a.next = (self.ea.val() == self.exp_max.val()) & !self.a.val().get_bits::<23>(0).any();
+        self.inf_b.next = (self.eb.val() == self.exp_max.val()) & !self.b.val().get_bits::<23>(0).any();
+        self.nan.next = ((self.ea.val() == self.exp_max.val()) & self.a.val().get_bits::<23>(0).any())
+            | ((self.eb.val() == self.exp_max.val()) & self.b.val().get_bits::<23>(0).any())
+            | (self.inf_a.val() & self.inf_b.val() & (self.a.val().get_bit(31) ^ self.b.val().get_bit(31)));
+        comment!("Order by magnitude, so that the difference of significands is never negative.");
+        self.swap.next = self.b.val().get_bits::<31>(0) > self.a.val().get_bits::<31>(0);
+        self.op_big.next = self.a.val();
+        self.op_small.next = self.b.val().get_bits::<31>(0);
+        if self.swap.val() {
+            self.op_big.next = self.b.val();
+            self.op_small.next = self.a.val().get_bits::<31>(0);
+        }
+        self.e_big.next = self.op_big.val().get_bits::<8>(23);
+        self.e_small.next = self.op_small.val().get_bits::<8>(23);
+        comment!("Significands with hidden bits; a zero exponent field is a zero (DAZ).");
+        self.sig_big.next = (bit_cast::<24, 1>(self.e_big.val().any().into()) << 23)
+            | bit_cast::<24, 23>(self.op_big.val().get_bits::<23>(0));
+        if !self.e_big.val().any() {
+            self.sig_big.next = 0.into();
+        }
+        self.sig_small.next =
+            (bit_cast::<27, 1>(true.into()) << 26) | (bit_cast::<27, 23>(self.op_small.val().get_bits::<23>(0)) << 3);
+        if !self.e_small.val().any() {
+            self.sig_small.next = 0.into();
+        }
+        comment!("Align: shift right by the exponent difference (at most 27: beyond, all is sticky).");
+        self.diff.next = self.e_big.val() - self.e_small.val();
+        self.shift.next = self.diff.val().get_bits::<5>(0);
+        if self.diff.val() > self.max_shift.val() {
+            self.shift.next = self.shift_sat.val();
+        }
+        self.lost.next = self.sig_small.val() & !(self.ones27.val() << self.shift.val());
+        self.aligned_small.next =
+            (self.sig_small.val() >> self.shift.val()) | bit_cast::<27, 1>(self.lost.val().any().into());
+        self.aligned.next = (bit_cast::<64, 1>(self.nan.val().into()) << 63)
+            | (bit_cast::<64, 1>((self.inf_a.val() | self.inf_b.val()).into()) << 62)
+            | (bit_cast::<64, 1>((self.a.val().get_bit(31) ^ self.b.val().get_bit(31)).into()) << 61)
+            | (bit_cast::<64, 1>(self.op_big.val().get_bit(31).into()) << 60)
+            | (bit_cast::<64, 1>((self.a.val().get_bit(31) & self.b.val().get_bit(31)).into()) << 59)
+            | (bit_cast::<64, 8>(self.e_big.val()) << 51)
+            | (bit_cast::<64, 24>(self.sig_big.val()) << 27)
+            | bit_cast::<64, 27>(self.aligned_small.val());
+    }
+}
+
+/// Aligned pair -> raw sum (layout in [`super::round`]).
+#[derive(LogicBlock)]
+pub struct AddNorm {
+    /// The aligned pair from [`AddAlign`].
+    pub aligned: Signal<In, Bits<64>>,
+    /// The unrounded, normalised sum.
+    pub raw: Signal<Out, Bits<40>>,
+    lzc: Lzc,
+    x: Signal<Local, Bits<28>>,
+    y: Signal<Local, Bits<28>>,
+    sum: Signal<Local, Bits<28>>,
+    norm: Signal<Local, Bits<28>>,
+    exp: Signal<Local, Bits<10>>,
+    sign: Signal<Local, Bit>,
+}
+
+impl Default for AddNorm {
+    fn default() -> Self {
+        AddNorm {
+            aligned: Default::default(),
+            raw: Default::default(),
+            lzc: Default::default(),
+            x: Default::default(),
+            y: Default::default(),
+            sum: Default::default(),
+            norm: Default::default(),
+            exp: Default::default(),
+            sign: Default::default(),
+        }
+    }
+}
+
+impl Logic for AddNorm {
+    #[hdl_gen]
+    fn update(&mut self) {
+        comment!("Add or subtract: 28 bits hold the carry out of two 27-bit significands.");
+        self.x.next = bit_cast::<28, 24>(self.aligned.val().get_bits::<24>(27)) << 3;
+        self.y.next = bit_cast::<28, 27>(self.aligned.val().get_bits::<27>(0));
+        self.sum.next = self.x.val() + self.y.val();
+        if self.aligned.val().get_bit(61) {
+            self.sum.next = self.x.val() - self.y.val();
+        }
+        comment!("Normalise: the leading one to bit 27, by the leading-zero count.");
+        self.lzc.x.next = bit_cast::<32, 28>(self.sum.val()) << 4;
+        self.norm.next = self.sum.val() << self.lzc.count.val();
+        comment!("Exponent of norm[27] (round's m[24]); an exactly zero sum keeps zsign.");
+        self.exp.next =
+            bit_cast::<10, 8>(self.aligned.val().get_bits::<8>(51)) + 1 - bit_cast::<10, 5>(self.lzc.count.val());
+        self.sign.next = self.aligned.val().get_bit(60);
+        if self.lzc.zero.val() {
+            self.sign.next = self.aligned.val().get_bit(59);
+        }
+        self.raw.next = (bit_cast::<40, 2>(self.aligned.val().get_bits::<2>(62)) << 38)
+            | (bit_cast::<40, 1>(self.sign.val().into()) << 37)
+            | (bit_cast::<40, 10>(self.exp.val()) << 27)
+            | (bit_cast::<40, 25>(self.norm.val().get_bits::<25>(3)) << 1)
+            | bit_cast::<40, 1>(self.norm.val().get_bits::<3>(0).any().into());
+    }
+}
+
+/// binary32 + binary32 -> binary32: [`AddAlign`], [`AddNorm`], [`Round`].
+#[derive(LogicBlock, Default)]
 pub struct Fadd {
     /// First addend (binary32).
     pub a: Signal<In, Bits<32>>,
@@ -17,203 +206,18 @@ pub struct Fadd {
     pub b: Signal<In, Bits<32>>,
     /// `add(a, b)`.
     pub s: Signal<Out, Bits<32>>,
-    ea: Signal<Local, Bits<32>>,
-    eb: Signal<Local, Bits<32>>,
-    za: Signal<Local, Bit>,
-    zb: Signal<Local, Bit>,
-    inf_a: Signal<Local, Bit>,
-    inf_b: Signal<Local, Bit>,
-    nan: Signal<Local, Bit>,
-    sub: Signal<Local, Bit>,
-    op_big: Signal<Local, Bits<32>>,
-    op_small: Signal<Local, Bits<32>>,
-    e_big: Signal<Local, Bits<32>>,
-    d: Signal<Local, Bits<32>>,
-    x: Signal<Local, Bits<32>>,
-    y: Signal<Local, Bits<32>>,
-    ys: Signal<Local, Bits<32>>,
-    sum: Signal<Local, Bits<32>>,
-    w: Signal<Local, Bits<32>>,
-    n: Signal<Local, Bits<32>>,
-    e: Signal<Local, Bits<32>>,
-    sig: Signal<Local, Bits<24>>,
-    sigr: Signal<Local, Bits<24>>,
-    fw: Signal<Local, Bits<32>>,
-    sign: Signal<Local, Bits<32>>,
-    res: Signal<Local, Bits<32>>,
-    exp8: Constant<Bits<32>>,
-    frac23: Constant<Bits<32>>,
-    abs_mask: Constant<Bits<32>>,
-    sign_bit: Constant<Bits<32>>,
-    hidden32: Constant<Bits<32>>,
-    low7: Constant<Bits<32>>,
-    zero32: Constant<Bits<32>>,
-    all_ones: Constant<Bits<32>>,
-    one32: Constant<Bits<32>>,
-    two32: Constant<Bits<32>>,
-    four32: Constant<Bits<32>>,
-    eight32: Constant<Bits<32>>,
-    sixteen32: Constant<Bits<32>>,
-    exp_inf: Constant<Bits<32>>,
-    inf_bits: Constant<Bits<32>>,
-    nan_bits: Constant<Bits<32>>,
-    one24: Constant<Bits<24>>,
-}
-
-impl Default for Fadd {
-    fn default() -> Self {
-        Fadd {
-            a: Default::default(),
-            b: Default::default(),
-            s: Default::default(),
-            ea: Default::default(),
-            eb: Default::default(),
-            za: Default::default(),
-            zb: Default::default(),
-            inf_a: Default::default(),
-            inf_b: Default::default(),
-            nan: Default::default(),
-            sub: Default::default(),
-            op_big: Default::default(),
-            op_small: Default::default(),
-            e_big: Default::default(),
-            d: Default::default(),
-            x: Default::default(),
-            y: Default::default(),
-            ys: Default::default(),
-            sum: Default::default(),
-            w: Default::default(),
-            n: Default::default(),
-            e: Default::default(),
-            sig: Default::default(),
-            sigr: Default::default(),
-            fw: Default::default(),
-            sign: Default::default(),
-            res: Default::default(),
-            exp8: c(0xFF),
-            frac23: c(0x7F_FFFF),
-            abs_mask: c(0x7FFF_FFFF),
-            sign_bit: c(0x8000_0000),
-            hidden32: c(0x80_0000),
-            low7: c(0x7F),
-            zero32: c(0),
-            all_ones: c(0xFFFF_FFFF),
-            one32: c(1),
-            two32: c(2),
-            four32: c(4),
-            eight32: c(8),
-            sixteen32: c(16),
-            exp_inf: c(255),
-            inf_bits: c(0x7F80_0000),
-            nan_bits: c(0x7FC0_0000),
-            one24: c(1),
-        }
-    }
+    align: AddAlign,
+    norm: AddNorm,
+    round: Round,
 }
 
 impl Logic for Fadd {
     #[hdl_gen]
     fn update(&mut self) {
-        self.ea.next = (self.a.val() >> 23) & self.exp8.val();
-        self.eb.next = (self.b.val() >> 23) & self.exp8.val();
-        self.za.next = !self.ea.val().any();
-        self.zb.next = !self.eb.val().any();
-        self.inf_a.next = (self.ea.val() == self.exp8.val()) & !(self.a.val() & self.frac23.val()).any();
-        self.inf_b.next = (self.eb.val() == self.exp8.val()) & !(self.b.val() & self.frac23.val()).any();
-        self.sub.next = self.a.val().get_bit(31) ^ self.b.val().get_bit(31);
-        self.nan.next = ((self.ea.val() == self.exp8.val()) & (self.a.val() & self.frac23.val()).any())
-            | ((self.eb.val() == self.exp8.val()) & (self.b.val() & self.frac23.val()).any())
-            | (self.inf_a.val() & self.inf_b.val() & self.sub.val());
-        // Order by magnitude: the difference of significands is then never negative.
-        self.op_big.next = self.a.val();
-        self.op_small.next = self.b.val();
-        if (self.b.val() & self.abs_mask.val()) > (self.a.val() & self.abs_mask.val()) {
-            self.op_big.next = self.b.val();
-            self.op_small.next = self.a.val();
-        }
-        self.sign.next = self.op_big.val() & self.sign_bit.val();
-        self.e_big.next = (self.op_big.val() >> 23) & self.exp8.val();
-        self.d.next = self.e_big.val() - ((self.op_small.val() >> 23) & self.exp8.val());
-        self.x.next = ((self.op_big.val() & self.frac23.val()) | self.hidden32.val()) << 3;
-        self.y.next = ((self.op_small.val() & self.frac23.val()) | self.hidden32.val()) << 3;
-        self.ys.next = self.y.val() >> self.d.val();
-        // Sticky: any of the d bits shifted out (a mask from a constant costs less than shifting back).
-        if (self.y.val() & !(self.all_ones.val() << self.d.val())).any() {
-            self.ys.next = self.ys.val() | self.one32.val();
-        }
-        self.sum.next = self.x.val() + self.ys.val();
-        if self.sub.val() {
-            self.sum.next = self.x.val() - self.ys.val();
-        }
-        // Normalise: leading one of the (at most 28-bit) sum to bit 31, counting the shift
-        // (each step sets its own bit of n, so OR is the sum).
-        self.w.next = self.sum.val() << 4;
-        self.n.next = self.zero32.val();
-        if !self.w.val().get_bits::<16>(16).any() {
-            self.w.next = self.w.val() << 16;
-            self.n.next = self.n.val() | self.sixteen32.val();
-        }
-        if !self.w.val().get_bits::<8>(24).any() {
-            self.w.next = self.w.val() << 8;
-            self.n.next = self.n.val() | self.eight32.val();
-        }
-        if !self.w.val().get_bits::<4>(28).any() {
-            self.w.next = self.w.val() << 4;
-            self.n.next = self.n.val() | self.four32.val();
-        }
-        if !self.w.val().get_bits::<2>(30).any() {
-            self.w.next = self.w.val() << 2;
-            self.n.next = self.n.val() | self.two32.val();
-        }
-        if !self.w.val().get_bit(31) {
-            self.w.next = self.w.val() << 1;
-            self.n.next = self.n.val() | self.one32.val();
-        }
-        self.e.next = self.e_big.val() + self.one32.val() - self.n.val();
-        self.sig.next = self.w.val().get_bits::<24>(8);
-        self.sigr.next = self.sig.val();
-        if self.w.val().get_bit(7) & ((self.w.val() & self.low7.val()).any() | self.sig.val().get_bit(0)) {
-            self.sigr.next = self.sig.val() + self.one24.val();
-            if self.sig.val().all() {
-                self.e.next = self.e.val() + self.one32.val();
-            }
-        }
-        self.fw.next = self.zero32.val();
-        for i in 0..24 {
-            self.fw.next = self.fw.val() << 1;
-            if self.sigr.val().get_bit(23 - i) {
-                self.fw.next = self.fw.val() | self.one32.val();
-            }
-        }
-        self.res.next = self.sign.val() | (self.e.val() << 23) | (self.fw.val() & self.frac23.val());
-        if self.e.val() >= self.exp_inf.val() {
-            self.res.next = self.sign.val() | self.inf_bits.val();
-        }
-        // FTZ: a biased exponent below 1 (n >= e_big + 1) is a subnormal or zero sum.
-        if self.n.val() > self.e_big.val() {
-            self.res.next = self.sign.val();
-        }
-        if !self.sum.val().any() {
-            self.res.next = self.zero32.val();
-        }
-        if self.za.val() {
-            self.res.next = self.b.val();
-        }
-        if self.zb.val() {
-            self.res.next = self.a.val();
-        }
-        if self.za.val() & self.zb.val() {
-            self.res.next = self.a.val() & self.b.val() & self.sign_bit.val();
-        }
-        if self.inf_a.val() {
-            self.res.next = (self.a.val() & self.sign_bit.val()) | self.inf_bits.val();
-        }
-        if self.inf_b.val() & !self.inf_a.val() {
-            self.res.next = (self.b.val() & self.sign_bit.val()) | self.inf_bits.val();
-        }
-        if self.nan.val() {
-            self.res.next = self.nan_bits.val();
-        }
-        self.s.next = self.res.val();
+        self.align.a.next = self.a.val();
+        self.align.b.next = self.b.val();
+        self.norm.aligned.next = self.align.aligned.val();
+        self.round.raw.next = self.norm.raw.val();
+        self.s.next = self.round.y.val();
     }
 }

@@ -1,16 +1,27 @@
 //! The PE and its units as rust-hdl descriptions, and their emission as Verilog files.
 //!
-//! Every unit is built at the maximum width (32-bit codes, binary32 internals) and takes
-//! its format-dependent values as `Constant`s (emitted as `localparam`s), so one binary
-//! serves any format and L; Yosys constant propagation trims the logic to the
-//! configuration. See `docs/pe.md`.
+//! The binary32 units (`fmul`, `fadd`, `round`) have the widths of binary32; the
+//! format-dependent units (`unpack`, `controller`, `reduce`) take 32-bit codes and carry
+//! every format-dependent value as a `Constant` (a `localparam`), so one binary serves
+//! any format and L and synthesis trims the logic to the configuration. Products are
+//! multiplications of their real widths. Emission is our own back end over rust-hdl's
+//! AST (`hdl`). See `docs/pe.md`.
+
+/// A comment in a `#[hdl_gen]` kernel: emitted into the Verilog, nothing in Rust.
+macro_rules! comment {
+    ($text:literal) => {};
+}
 
 pub mod controller;
 pub mod emit;
 pub mod fadd;
 pub mod fmul;
+pub mod hdl;
+pub mod leaf;
 pub mod pe;
 pub mod reduce;
+pub mod round;
+pub mod units;
 pub mod unpack;
 
 pub use controller::Controller;

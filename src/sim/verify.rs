@@ -1,22 +1,19 @@
 //! `daa verify --pe`: the emitted units and PE simulated in Verilator and compared,
 //! bit for bit and cycle by cycle, with the golden model.
 
-use crate::config::{Config, Policy};
+use crate::config::Config;
 use crate::format::{describe_f32, Format};
-use crate::golden::arith::{add, mul, q};
 use crate::golden::pe::{high_stream, Beat, PeParams, Pipeline};
-use crate::rtl::emit::{pe_files, unit_file, RtlFile};
+use crate::golden::vectors::{adder_corners, generate, operand_corners};
+use crate::rtl::emit::{pe_files, RtlFile};
+use crate::rtl::units::{units_config, Record, UNITS};
 use crate::sim::verilator::{Harness, HarnessSpec};
-use crate::vectors::{adder_corners, generate, operand_corners};
-use anyhow::Result;
+use anyhow::{bail, Result};
 use askama::Template;
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::time::Instant;
-
-/// The units tested side by side by the units harness.
-pub const UNITS: [&str; 6] = ["unpack", "reduce", "fmul", "fmul_lo", "fadd", "controller"];
 
 /// Records per chunk streamed through a harness.
 const CHUNK: usize = 1 << 16;
@@ -60,21 +57,40 @@ impl Report {
 struct UnitsTop<'a> {
     name: &'a str,
     version: &'static str,
+    ports: Vec<String>,
+    instances: Vec<String>,
 }
 
-/// The configuration whose units the units harness tests: the same format, L and
-/// rounding with policy `daa`, so that the reducer and the comparator are live.
-pub fn units_config(cfg: &Config) -> Config {
-    let f = cfg.format;
-    let rounding = if cfg.lo_rounding == crate::config::Rounding::NearestEven { "rne" } else { "rtz" };
-    let name = format!("daa_units_e{}m{}_l{}_{rounding}", f.exp_bits(), f.frac_bits(), cfg.lo_bits);
-    Config { policy: Policy::Daa, name, ..cfg.clone() }
-}
-
-/// Every unit file of `cfg` plus the simulation-only top `<name>_units`.
+/// Every unit file of `cfg` (each module once) plus the simulation-only top `<name>_units`.
 pub fn unit_files(cfg: &Config) -> Result<Vec<RtlFile>> {
-    let mut files = UNITS.iter().map(|u| unit_file(cfg, u)).collect::<Result<Vec<_>>>()?;
-    let top = UnitsTop { name: &cfg.name, version: env!("CARGO_PKG_VERSION") };
+    let mut files: Vec<RtlFile> = Vec::new();
+    for u in UNITS {
+        for f in (u.build)(cfg)? {
+            match files.iter().find(|g| g.module == f.module) {
+                Some(g) if *g != f => bail!("two units emit different modules named {}", f.module),
+                Some(_) => {}
+                None => files.push(f),
+            }
+        }
+    }
+    let mut ports = Vec::new();
+    let mut instances = Vec::new();
+    for u in UNITS {
+        let mut conns = Vec::new();
+        for (dir, p) in u.inputs.iter().map(|p| ("input ", p)).chain(u.outputs.iter().map(|p| ("output", p))) {
+            let range = if p.width == 1 { String::new() } else { format!("[{}:0] ", p.width - 1) };
+            ports.push(format!("{dir} wire {range}{}_{}", u.name, p.name));
+            conns.push(format!(".{}({}_{})", p.name, u.name, p.name));
+        }
+        instances.push(format!("{}_{} u_{} ({});", cfg.name, u.name, u.name, conns.join(", ")));
+    }
+    let n = ports.len();
+    for (k, p) in ports.iter_mut().enumerate() {
+        if k + 1 < n {
+            p.push(',');
+        }
+    }
+    let top = UnitsTop { name: &cfg.name, version: env!("CARGO_PKG_VERSION"), ports, instances };
     files.push(RtlFile { module: format!("{}_units", cfg.name), text: top.render()? + "\n" });
     Ok(files)
 }
@@ -95,9 +111,6 @@ fn chunk_seed(seed: u64, chunk: u64) -> u64 {
     seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ chunk.wrapping_mul(0xD1B5_4A32_D192_ED03)
 }
 
-const UNIT_IN: [&str; 14] = ["code", "rx", "ma", "mb", "la", "lb", "fa1", "fb1", "fa2", "fb2", "a0", "b0", "a1", "b1"];
-const UNIT_OUT: [&str; 11] = ["bits", "ry", "mp", "lp", "fs1", "fs2", "ah", "bh", "al", "bl", "high"];
-
 /// The corner pairs the first unit records carry: (multiplier operand codes, adder operands).
 struct Corners {
     mul: Vec<(u32, u32)>,
@@ -111,97 +124,33 @@ impl Corners {
     }
 }
 
-/// Input words of the units harness for records `start..start+count`.
+/// Input words of the units harness for records `start..start+count` (every unit's inputs, in registry order).
 fn unit_records(cfg: &Config, corners: &Corners, start: u64, count: usize, seed: u64) -> Vec<u32> {
     let p = PeParams::from(cfg);
-    let f = cfg.format;
-    let (mul_pairs, add_pairs) = (&corners.mul, &corners.add);
-    let exhaustive = if f.width() <= 16 { 1u64 << f.width() } else { 0 };
     let vectors = generate(cfg, count, chunk_seed(seed, start));
     let mut rng = ChaCha8Rng::seed_from_u64(chunk_seed(seed ^ 0x5555, start));
-    let mut words = Vec::with_capacity(count * UNIT_IN.len());
+    let mut words = Vec::with_capacity(count * UNITS.iter().map(|u| u.inputs.len()).sum::<usize>());
     for (j, v) in vectors.iter().enumerate() {
         let g = start + j as u64;
+        let mul_corner = corners.mul.get(g as usize).copied();
         let mut ops = [v.ops[0], v.ops[1], v.ops[2], v.ops[3]];
         // The first records pair every corner operand with every other, on both paths.
-        if let Some(&(a, b)) = mul_pairs.get(g as usize) {
+        if let Some((a, b)) = mul_corner {
             ops = [a, b, b, a];
         }
-        let code = if g < exhaustive { g as u32 } else { ops[(g % 4) as usize] };
-        let h = high_stream(&p, ops[0], ops[1], ops[2], ops[3]);
-        let (ah, bh) = (f.decode(ops[2 * h]), f.decode(ops[2 * h + 1]));
-        let (al, bl) = (f.decode(ops[2 - 2 * h]), f.decode(ops[3 - 2 * h]));
-        let (la, lb) = (q(al, p.lo_bits, p.lo_rounding), q(bl, p.lo_bits, p.lo_rounding));
-        let (ph, pl) = (mul(ah, bh), mul(la, lb));
-        // Every eighth adder vector is raw bits: subnormals, NaN payloads, any exponent gap.
-        let (fa1, fb1) = match add_pairs.get(g as usize) {
-            Some(&pair) => pair,
-            None if g % 8 == 7 => (rng.random(), rng.random()),
-            None => (ph.to_bits(), pl.to_bits()),
+        let r = Record {
+            index: g,
+            vector: v,
+            ops,
+            mul_corner,
+            add_corner: corners.add.get(g as usize).copied(),
+            random: (rng.random(), rng.random()),
         };
-        let s = add(ph, pl);
-        words.extend_from_slice(&[
-            code,
-            f.decode_bits(code),
-            ah.to_bits(),
-            bh.to_bits(),
-            la.to_bits(),
-            lb.to_bits(),
-            fa1,
-            fb1,
-            v.acc,
-            s.to_bits(),
-            ops[0],
-            ops[1],
-            ops[2],
-            ops[3],
-        ]);
+        for u in UNITS {
+            words.extend((u.stimulus)(&p, &r));
+        }
     }
     words
-}
-
-/// Golden outputs of the units harness for one record.
-fn unit_expected(p: &PeParams, i: &[u32]) -> [u32; 11] {
-    let f = p.format;
-    let fl = f32::from_bits;
-    let h = high_stream(p, i[10], i[11], i[12], i[13]);
-    [
-        f.decode_bits(i[0]),
-        q(fl(i[1]), p.lo_bits, p.lo_rounding).to_bits(),
-        mul(fl(i[2]), fl(i[3])).to_bits(),
-        mul(fl(i[4]), fl(i[5])).to_bits(),
-        add(fl(i[6]), fl(i[7])).to_bits(),
-        add(fl(i[8]), fl(i[9])).to_bits(),
-        i[10 + 2 * h],
-        i[11 + 2 * h],
-        i[12 - 2 * h],
-        i[13 - 2 * h],
-        h as u32,
-    ]
-}
-
-/// The inputs each output depends on, for mismatch reports.
-fn unit_inputs_of(out: usize) -> (&'static str, &'static [usize]) {
-    match out {
-        0 => ("unpack", &[0]),
-        1 => ("reduce", &[1]),
-        2 => ("fmul", &[2, 3]),
-        3 => ("fmul_lo", &[4, 5]),
-        4 => ("fadd", &[6, 7]),
-        5 => ("fadd", &[8, 9]),
-        _ => ("controller", &[10, 11, 12, 13]),
-    }
-}
-
-fn describe_word(f: Format, port: &str, w: u32) -> String {
-    // F_in codes enter unpack and the controller; everything else is binary32.
-    if matches!(port, "code" | "a0" | "b0" | "a1" | "b1" | "ah" | "bh" | "al" | "bl") {
-        format!("{} ({})", f.describe(w), describe_f32(f.decode_bits(w)))
-    } else if port == "high" {
-        format!("{w}")
-    } else {
-        describe_f32(w)
-    }
 }
 
 /// Runs the units harness for `records` records (at least every code for formats of <= 16 bits).
@@ -215,11 +164,17 @@ pub fn verify_unit_files(ucfg: &Config, files: &[RtlFile], records: u64, seed: u
     let p = PeParams::from(ucfg);
     let f = ucfg.format;
     let top = format!("{}_units", ucfg.name);
-    let spec = HarnessSpec::comb(
-        &top,
-        UNIT_IN.iter().enumerate().map(|(k, n)| format!("top->{n} = i[{k}]")).collect(),
-        UNIT_OUT.iter().enumerate().map(|(k, n)| format!("o[{k}] = top->{n}")).collect(),
-    );
+    let (mut inputs, mut outputs) = (Vec::new(), Vec::new());
+    for u in UNITS {
+        for port in u.inputs {
+            inputs.push(format!("top->{}_{} = i[{}]", u.name, port.name, inputs.len()));
+        }
+        for port in u.outputs {
+            outputs.push(format!("o[{}] = top->{}_{}", outputs.len(), u.name, port.name));
+        }
+    }
+    let (words_in, words_out) = (inputs.len(), outputs.len());
+    let spec = HarnessSpec::comb(&top, inputs, outputs);
     let t0 = Instant::now();
     let harness = Harness::build(files, &spec)?;
     let build_seconds = if harness.built { t0.elapsed().as_secs_f64() } else { 0.0 };
@@ -241,29 +196,34 @@ pub fn verify_unit_files(ucfg: &Config, files: &[RtlFile], records: u64, seed: u
         start += n as u64;
         Some((words, ctx))
     });
-    harness.run(chunks, |(first, inputs), outputs| {
-        for (r, (i, o)) in inputs.chunks_exact(UNIT_IN.len()).zip(outputs.chunks_exact(UNIT_OUT.len())).enumerate() {
-            let want = unit_expected(&p, i);
-            for k in 0..UNIT_OUT.len() {
-                if o[k] == want[k] {
-                    continue;
-                }
-                report.mismatches += 1;
-                if report.examples.len() < MAX_REPORTS {
-                    let (unit, ins) = unit_inputs_of(k);
-                    let mut text =
-                        format!("MISMATCH in {unit} (record {}, output {}):\n", first + r as u64, UNIT_OUT[k]);
-                    for &x in ins {
-                        text += &format!("  {:>4} = {}\n", UNIT_IN[x], describe_word(f, UNIT_IN[x], i[x]));
+    harness.run(chunks, |(first, all_in), all_out| {
+        for (r, (i, o)) in all_in.chunks_exact(words_in).zip(all_out.chunks_exact(words_out)).enumerate() {
+            let (mut at_in, mut at_out) = (0, 0);
+            for u in UNITS {
+                let (ui, uo) = (&i[at_in..at_in + u.inputs.len()], &o[at_out..at_out + u.outputs.len()]);
+                at_in += u.inputs.len();
+                at_out += u.outputs.len();
+                let want = (u.golden)(&p, ui);
+                for (k, port) in u.outputs.iter().enumerate() {
+                    if uo[k] == want[k] {
+                        continue;
                     }
-                    text += &format!("  expected {}\n", describe_word(f, UNIT_OUT[k], want[k]));
-                    text += &format!("  actual   {}\n", describe_word(f, UNIT_OUT[k], o[k]));
-                    text += &format!("  reproduce: {repro}\n");
-                    report.examples.push(text);
+                    report.mismatches += 1;
+                    if report.examples.len() < MAX_REPORTS {
+                        let mut text =
+                            format!("MISMATCH in {} (record {}, output {}):\n", u.name, first + r as u64, port.name);
+                        for (x, ip) in u.inputs.iter().enumerate() {
+                            text += &format!("  {:>4} = {}\n", ip.name, ip.kind.describe(f, ui[x]));
+                        }
+                        text += &format!("  expected {}\n", port.kind.describe(f, want[k]));
+                        text += &format!("  actual   {}\n", port.kind.describe(f, uo[k]));
+                        text += &format!("  reproduce: {repro}\n");
+                        report.examples.push(text);
+                    }
                 }
             }
         }
-        report.checked += (inputs.len() / UNIT_IN.len()) as u64;
+        report.checked += (all_in.len() / words_in) as u64;
         bar.set_position(report.checked);
         Ok(())
     })?;
@@ -385,10 +345,7 @@ pub fn verify_pe_files(cfg: &Config, files: &[RtlFile], cycles: u64, seed: u64, 
             if o[0] != want || high_bad {
                 report.mismatches += 1;
                 if report.examples.len() < MAX_REPORTS {
-                    let mut text = format!(
-                        "MISMATCH in the PE at cycle {cycle} (latency {}):\n",
-                        crate::rtl::pe::latency(cfg.policy)
-                    );
+                    let mut text = format!("MISMATCH in the PE at cycle {cycle} (latency {}):\n", cfg.latency());
                     text += "  recent beats (cycle rst en first operands -> golden acc after the edge):\n";
                     for (c, hb, acc) in &history {
                         let ops: Vec<String> =

@@ -2,9 +2,9 @@
 //! the table of `docs/pe.md` and of `daa area`.
 
 use crate::config::{Config, Policy};
-use crate::rtl::emit::{pe_files, unit_file};
+use crate::rtl::emit::pe_files;
+use crate::rtl::units::{units_config, UNITS};
 use crate::sim::yosys::{synth_cached, SynthStats};
-use crate::verify::{units_config, UNITS};
 use anyhow::Result;
 use rayon::prelude::*;
 
@@ -22,9 +22,8 @@ pub fn area_table(cfg: &Config) -> Result<Vec<AreaRow>> {
     let ucfg = units_config(cfg);
     let mut jobs: Vec<(String, Vec<crate::rtl::emit::RtlFile>, String)> = Vec::new();
     for unit in UNITS {
-        let f = unit_file(&ucfg, unit)?;
-        let top = f.module.clone();
-        jobs.push((unit.to_string(), vec![f], top));
+        let files = (unit.build)(&ucfg)?;
+        jobs.push((unit.name.to_string(), files, format!("{}_{}", ucfg.name, unit.name)));
     }
     for policy in Policy::ALL {
         let pcfg = cfg.with_policy(policy);

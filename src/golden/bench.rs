@@ -1,8 +1,8 @@
 //! `daa bench`: golden GEMM throughput of every policy against `matrixmultiply`'s sgemm, in one run.
 
 use crate::config::{Policy, Settings};
-use crate::explore::random_operands;
 use crate::format::Format;
+use crate::golden::explore::random_operands;
 use crate::golden::gemm::{gemm, GemmInput};
 use crate::golden::pe::PeParams;
 use serde::Serialize;
