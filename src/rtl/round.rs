@@ -40,8 +40,8 @@ pub struct Round {
     sticky: Signal<Local, Bit>,
     exp: Signal<Local, Bits<10>>,
     up: Signal<Local, Bit>,
-    inc: Signal<Local, Bits<25>>,
-    e: Signal<Local, Bits<10>>,
+    inc: Signal<Local, Bits<24>>,
+    e: Signal<Local, Bits<8>>,
     res: Signal<Local, Bits<32>>,
     emax: Constant<Bits<10>>,
     inf_bits: Constant<Bits<31>>,
@@ -90,24 +90,26 @@ impl Logic for Round {
         }
         comment!("Round to nearest even; a carry out of the significand bumps the exponent.");
         self.up.next = self.rnd.val() & (self.sticky.val() | self.sig.val().get_bit(0));
-        self.inc.next = bit_cast::<25, 24>(self.sig.val()) + bit_cast::<25, 1>(self.up.val().into());
-        self.e.next = self.exp.val() + bit_cast::<10, 1>(self.inc.val().get_bit(24).into());
-        comment!(
-            "Pack, with overflow to Inf and FTZ (e is two's complement: bit 9 is its sign); inc[24:23] = 0 is a zero."
-        );
+        comment!("The fraction (hidden bit aside) plus the rounding bit; inc[23] is the carry out.");
+        self.inc.next = bit_cast::<24, 23>(self.sig.val().get_bits::<23>(0)) + bit_cast::<24, 1>(self.up.val().into());
+        self.e.next = self.exp.val().get_bits::<8>(0) + bit_cast::<8, 1>(self.inc.val().get_bit(23).into());
+        comment!("Range, decided on exp before rounding (a carry only moves 254 to 255): exp is two's");
+        comment!("complement, so bit 9 is its sign. Below the normal range only 2^-126 survives the flush.");
         self.res.next = (bit_cast::<32, 1>(self.raw.val().get_bit(37).into()) << 31)
-            | (bit_cast::<32, 8>(self.e.val().get_bits::<8>(0)) << 23)
+            | (bit_cast::<32, 8>(self.e.val()) << 23)
             | bit_cast::<32, 23>(self.inc.val().get_bits::<23>(0));
-        if !self.e.val().get_bit(9) & (self.e.val() > self.emax.val()) {
+        if !self.exp.val().get_bit(9)
+            & ((self.exp.val() > self.emax.val()) | ((self.exp.val() == self.emax.val()) & self.inc.val().get_bit(23)))
+        {
             self.res.next =
                 (bit_cast::<32, 1>(self.raw.val().get_bit(37).into()) << 31) | bit_cast::<32, 31>(self.inf_bits.val());
         }
-        if self.e.val().get_bit(9) | !self.e.val().any() | !self.inc.val().get_bits::<2>(23).any() {
+        if self.exp.val().get_bit(9) | !self.exp.val().any() | !self.sig.val().get_bit(23) {
             self.res.next = bit_cast::<32, 1>(self.raw.val().get_bit(37).into()) << 31;
-        }
-        if !self.exp.val().any() & self.sig.val().all() {
-            self.res.next = (bit_cast::<32, 1>(self.raw.val().get_bit(37).into()) << 31)
-                | bit_cast::<32, 31>(self.min_normal.val());
+            if !self.exp.val().any() & self.sig.val().all() {
+                self.res.next = (bit_cast::<32, 1>(self.raw.val().get_bit(37).into()) << 31)
+                    | bit_cast::<32, 31>(self.min_normal.val());
+            }
         }
         if self.raw.val().get_bit(38) {
             self.res.next =

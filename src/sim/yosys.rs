@@ -14,7 +14,13 @@ pub struct SynthStats {
     pub transistors: u64,
     /// Flip-flop bits.
     pub flops: u64,
+    /// Longest path in 2-input gates (AND, NAND, OR, NOR, XOR, XNOR, MUX; `ltp -noff`).
+    #[serde(default)]
+    pub depth: u64,
 }
+
+/// The 2-input gate set logic depth is measured in (plus the 2:1 multiplexer).
+pub const DEPTH_GATES: &str = "AND,NAND,OR,NOR,XOR,XNOR,MUX";
 
 fn number_after(text: &str, key: &str) -> Option<u64> {
     // `stat -tech cmos` appends `+` when some cells (here the flip-flops) have no estimate.
@@ -28,11 +34,17 @@ pub fn synth(files: &[RtlFile], top: &str) -> Result<SynthStats> {
     let dir = tempfile::tempdir()?;
     let d = dir.path().display();
     let commands = format!(
-        "synth -flatten -top {top}; check -assert; tee -o {d}/stat.txt stat; tee -o {d}/cmos.txt stat -tech cmos"
+        "synth -flatten -top {top}; check -assert; tee -o {d}/stat.txt stat; tee -o {d}/cmos.txt stat -tech cmos; \
+         abc -g {DEPTH_GATES}; opt_clean; tee -o {d}/ltp.txt ltp -noff"
     );
     run(files, top, dir.path(), &commands)?;
     let stat = std::fs::read_to_string(dir.path().join("stat.txt"))?;
     let cmos = std::fs::read_to_string(dir.path().join("cmos.txt"))?;
+    let ltp = std::fs::read_to_string(dir.path().join("ltp.txt"))?;
+    let depth = ltp
+        .lines()
+        .find_map(|l| l.split("(length=").nth(1)?.split(')').next()?.parse().ok())
+        .context("no longest path in yosys ltp")?;
     let cells = number_after(&stat, "Number of cells:").context("no cell count in yosys stat")?;
     let transistors =
         number_after(&cmos, "Estimated number of transistors:").context("no transistor estimate in yosys stat")?;
@@ -41,7 +53,7 @@ pub fn synth(files: &[RtlFile], top: &str) -> Result<SynthStats> {
         .filter(|l| l.trim_start().starts_with("$_DFF") || l.trim_start().starts_with("$_SDFF"))
         .filter_map(|l| l.split_whitespace().last()?.parse::<u64>().ok())
         .sum();
-    Ok(SynthStats { cells, transistors, flops })
+    Ok(SynthStats { cells, transistors, flops, depth })
 }
 
 /// Hierarchical `synth -top` (each module once, as for a large array) and `check -assert`.
@@ -80,7 +92,7 @@ pub fn synth_cached(files: &[RtlFile], top: &str) -> Result<SynthStats> {
         h.update(&f.text);
     }
     let hash: String = h.finalize().iter().take(12).map(|b| format!("{b:02x}")).collect();
-    let path = super::cache_dir().join("yosys").join(format!("{top}-{hash}.json"));
+    let path = super::cache_dir().join("yosys").join(format!("{top}-{hash}-v2.json"));
     if let Ok(text) = std::fs::read_to_string(&path) {
         if let Ok(s) = serde_json::from_str(&text) {
             return Ok(s);
@@ -89,4 +101,83 @@ pub fn synth_cached(files: &[RtlFile], top: &str) -> Result<SynthStats> {
     let s = synth(files, top)?;
     crate::files::write_string_atomic(&path, &serde_json::to_string(&s)?)?;
     Ok(s)
+}
+
+/// The longest path, in 2-input gates, into each register of `top` (and into its outputs):
+/// register name (`<reg>`, or `output <port>`) -> depth. Registers are broken paths, so this
+/// is the logic depth of each pipeline stage, named by the register that ends it.
+pub fn stage_depths(files: &[RtlFile], top: &str) -> Result<std::collections::BTreeMap<String, u64>> {
+    use serde_json::Value;
+    use std::collections::{BTreeMap, HashMap};
+    let dir = tempfile::tempdir()?;
+    let json = dir.path().join("gates.json");
+    let commands =
+        format!("synth -flatten -top {top}; dffunmap; abc -g {DEPTH_GATES}; opt_clean; write_json {}", json.display());
+    run(files, top, dir.path(), &commands)?;
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(&json)?)?;
+    let m = &v["modules"][top];
+    let cells = m["cells"].as_object().context("netlist without cells")?;
+    // Net bit -> the cell output driving it.
+    let mut driver: HashMap<u64, (&Value, &str)> = HashMap::new();
+    for c in cells.values() {
+        let kind = c["type"].as_str().unwrap_or("");
+        let out = if kind.starts_with("$_DFF") { "Q" } else { "Y" };
+        if let Some(b) = c["connections"][out].as_array().and_then(|a| a.first()).and_then(Value::as_u64) {
+            driver.insert(b, (c, kind));
+        }
+    }
+    fn depth(bit: &Value, driver: &HashMap<u64, (&Value, &str)>, memo: &mut HashMap<u64, u64>) -> u64 {
+        let Some(b) = bit.as_u64() else { return 0 };
+        if let Some(&d) = memo.get(&b) {
+            return d;
+        }
+        let d = match driver.get(&b) {
+            None => 0,
+            Some((_, k)) if k.starts_with("$_DFF") => 0,
+            Some((c, _)) => {
+                let conns = c["connections"].as_object().expect("connections");
+                1 + conns.iter().filter(|(p, _)| *p != "Y").map(|(_, v)| depth(&v[0], driver, memo)).max().unwrap_or(0)
+            }
+        };
+        memo.insert(b, d);
+        d
+    }
+    // A register bit's name: the public net name its Q drives.
+    // The innermost name wins: `u_core.acc_reg` over the port `acc` it drives.
+    let mut name_of: HashMap<u64, (usize, String)> = HashMap::new();
+    for (n, net) in m["netnames"].as_object().context("netlist without names")? {
+        if n.contains('$') {
+            continue;
+        }
+        let level = n.matches('.').count();
+        for b in net["bits"].as_array().into_iter().flatten().filter_map(Value::as_u64) {
+            let short = n.rsplit('.').next().unwrap_or(n).to_string();
+            let e = name_of.entry(b).or_insert((level, short.clone()));
+            if level > e.0 {
+                *e = (level, short);
+            }
+        }
+    }
+    let mut memo = HashMap::new();
+    let mut out: BTreeMap<String, u64> = BTreeMap::new();
+    for c in cells.values() {
+        if !c["type"].as_str().unwrap_or("").starts_with("$_DFF") {
+            continue;
+        }
+        let q = c["connections"]["Q"][0].as_u64().unwrap_or(0);
+        let name = name_of.get(&q).map_or_else(|| "unnamed register".into(), |n| n.1.clone());
+        let d = depth(&c["connections"]["D"][0], &driver, &mut memo);
+        let e = out.entry(name).or_default();
+        *e = (*e).max(d);
+    }
+    for (p, port) in m["ports"].as_object().context("netlist without ports")? {
+        if port["direction"] == "output" {
+            let d =
+                port["bits"].as_array().into_iter().flatten().map(|b| depth(b, &driver, &mut memo)).max().unwrap_or(0);
+            if d > 0 {
+                out.insert(format!("output {p}"), d);
+            }
+        }
+    }
+    Ok(out)
 }
