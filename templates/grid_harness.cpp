@@ -25,12 +25,16 @@ static uint64_t splitmix() {
 }
 
 static void set_wide(uint32_t* dst, const uint32_t* words, int n, int width) {
-    // Packs n values of `width` bits into a Verilator wide port (value i at bit i*width).
+    // Packs n values of `width` bits (< 32, or 32) into consecutive words (value i at bit i*width).
     int total = (n * width + 31) / 32;
     for (int w = 0; w < total; ++w) dst[w] = 0;
-    for (int i = 0; i < n; ++i)
-        for (int b = 0; b < width; ++b)
-            if ((words[i] >> b) & 1u) dst[(i * width + b) / 32] |= 1u << ((i * width + b) % 32);
+    const uint64_t mask = width == 32 ? 0xFFFFFFFFull : ((1ull << width) - 1);
+    for (int i = 0; i < n; ++i) {
+        uint64_t v = (uint64_t)(words[i] & mask) << ((i * width) % 32);
+        int at = (i * width) / 32;
+        dst[at] |= (uint32_t)v;
+        if ((v >> 32) != 0) dst[at + 1] |= (uint32_t)(v >> 32);
+    }
 }
 
 // Loads a port from its packed words (Verilator: <= 32 bits a uint32, <= 64 a uint64, else VlWide).

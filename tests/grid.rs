@@ -237,10 +237,9 @@ fn a_broken_array_is_caught_and_reported() {
     let c = cfg("bf16", "daa", 2, 2, None);
     let mut files = grid_files(&c).unwrap();
     let top = files.iter_mut().find(|f| f.module == c.name).unwrap();
-    let (k0, k1) = ("if (cap[P*2 + 1] & ~cap[P*2]) keep0", "if (cap[P*2 + 1] & cap[P*2]) keep1");
+    let (k0, k1) = ("if (k_in[1] & ~k_in[0]) keep0", "if (k_in[1] & k_in[0]) keep1");
     assert!(top.text.contains(k0) && top.text.contains(k1));
-    top.text =
-        top.text.replace(k0, "if (cap[P*2 + 1] & cap[P*2]) keep0").replace(k1, "if (cap[P*2 + 1] & ~cap[P*2]) keep1");
+    top.text = top.text.replace(k0, "if (k_in[1] & k_in[0]) keep0").replace(k1, "if (k_in[1] & ~k_in[0]) keep1");
     let r = daa_gen::grid::verify::verify_grid_files(&c, &files, 40, 1, "daa verify --format bf16").unwrap();
     assert!(r.mismatches > 0, "{}", r.summary());
     let e = r.examples.iter().find(|e| e.contains("MISMATCH in C[")).expect("a data mismatch report");

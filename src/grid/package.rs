@@ -191,6 +191,9 @@ pub fn package(cfg: &Config) -> Result<Vec<(String, String)>> {
         "version": env!("CARGO_PKG_VERSION"),
         "name": name,
         "top": name,
+        "pipeline": cfg.pipeline,
+        "pe_latency": timing.latency,
+        "lanes": l,
         "files": files.iter().map(|(f, t)| serde_json::json!({
             "path": f,
             "sha256": Sha256::digest(t.as_bytes()).iter().map(|b| format!("{b:02x}")).collect::<String>(),

