@@ -105,27 +105,20 @@ module daa_fp32_daa_8x8(
         end
     end
 
-    // Operands and flags at each PE, the skewed edges, capture pulses, both output banks.
-    wire [R*C*HB-1:0] hbeat;
-    wire [R*C*AW-1:0] vbeat;
-    wire [R*C*2-1:0] cap;
-    wire [R*C*32-1:0] acc;
-    wire [R*C*32-1:0] bank0;
-    wire [R*C*32-1:0] bank1;
-
-    wire [C*AW-1:0] bskew;
-
+    // Every link is a wire of its own PE's generate scope (row[r].col[c]), not a slice of
+    // one array-wide bus: event-driven simulators then wake only the PEs whose inputs moved.
     genvar r, c;
     generate
         for (c = 0; c < C; c = c + 1) begin : col_skew
             // Column c's B operands, delayed c cycles.
+            wire [AW-1:0] b_out;
             if (c == 0) begin : direct
-                assign bskew[0 +: AW] = beat_b[0 +: AW];
+                assign b_out = beat_b[0 +: AW];
             end else begin : delayed
                 reg [AW*c-1:0] d;
                 wire [AW*(c+1)-1:0] stages = {d, beat_b[c*AW +: AW]};
                 always @(posedge clock) d <= rst ? {(AW*c){1'b0}} : stages[AW*c-1:0];
-                assign bskew[c*AW +: AW] = stages[c*AW +: AW];
+                assign b_out = stages[c*AW +: AW];
             end
         end
         for (r = 0; r < R; r = r + 1) begin : row
@@ -144,74 +137,82 @@ module daa_fp32_daa_8x8(
             reg [2*LAT-1:0] cd;
             wire [2*(LAT+1)-1:0] cst = {cd, edge_beat[AW+2] & edge_beat[AW], edge_beat[AW+3]};
             always @(posedge clock) cd <= rst ? {(2*LAT){1'b0}} : cst[2*LAT-1:0];
+            // Row r's results, both banks, for the output multiplexer.
+            wire [C*32-1:0] bank0;
+            wire [C*32-1:0] bank1;
             for (c = 0; c < C; c = c + 1) begin : col
-                localparam P = r * C + c;
+                // h_in: {first, en, A lanes} from the left; v_in: B lanes from above;
+                // k_in: the capture pulse {valid, bank}.
+                wire [HB-1:0] h_in;
+                wire [AW-1:0] v_in;
+                wire [1:0] k_in;
                 if (c == 0) begin : edge_a
-                    assign hbeat[P*HB +: HB] = edge_beat[HB-1:0];
-                    assign cap[P*2 +: 2] = cst[2*LAT +: 2];
+                    assign h_in = edge_beat[HB-1:0];
+                    assign k_in = cst[2*LAT +: 2];
                 end else begin : pass_a
                     reg [HB-1:0] h;
                     reg [1:0] k;
                     always @(posedge clock) begin
-                        h <= rst ? {HB{1'b0}} : hbeat[(P-1)*HB +: HB];
-                        k <= rst ? 2'b00 : cap[(P-1)*2 +: 2];
+                        h <= rst ? {HB{1'b0}} : col[c-1].h_in;
+                        k <= rst ? 2'b00 : col[c-1].k_in;
                     end
-                    assign hbeat[P*HB +: HB] = h;
-                    assign cap[P*2 +: 2] = k;
+                    assign h_in = h;
+                    assign k_in = k;
                 end
                 if (r == 0) begin : edge_b
-                    assign vbeat[P*AW +: AW] = bskew[c*AW +: AW];
+                    assign v_in = col_skew[c].b_out;
                 end else begin : pass_b
                     reg [AW-1:0] v;
-                    always @(posedge clock) v <= rst ? {AW{1'b0}} : vbeat[(P-C)*AW +: AW];
-                    assign vbeat[P*AW +: AW] = v;
+                    always @(posedge clock) v <= rst ? {AW{1'b0}} : row[r-1].col[c].v_in;
+                    assign v_in = v;
                 end
+                wire [31:0] acc;
                 daa_fp32_daa_8x8_pe pe(
                     .clock(clock),
                     .rst(rst),
-                    .en(hbeat[P*HB + AW]),
-                    .first(hbeat[P*HB + AW + 1]),
-                    .a0(hbeat[P*HB +: W]),
-                    .b0(vbeat[P*AW +: W]),
-                    .a1(hbeat[P*HB + W +: W]),
-                    .b1(vbeat[P*AW + W +: W]),
-                    .high(pe_high[P]),
-                    .acc(acc[P*32 +: 32])
+                    .en(h_in[AW]),
+                    .first(h_in[AW + 1]),
+                    .a0(h_in[0 +: W]),
+                    .b0(v_in[0 +: W]),
+                    .a1(h_in[W +: W]),
+                    .b1(v_in[W +: W]),
+                    .high(pe_high[r * C + c]),
+                    .acc(acc)
                 );
                 reg [31:0] keep0;
                 reg [31:0] keep1;
                 always @(posedge clock) begin
-                    if (cap[P*2 + 1] & ~cap[P*2]) keep0 <= acc[P*32 +: 32];
-                    if (cap[P*2 + 1] & cap[P*2]) keep1 <= acc[P*32 +: 32];
+                    if (k_in[1] & ~k_in[0]) keep0 <= acc;
+                    if (k_in[1] & k_in[0]) keep1 <= acc;
                 end
-                assign bank0[P*32 +: 32] = keep0;
-                assign bank1[P*32 +: 32] = keep1;
+                assign bank0[c*32 +: 32] = keep0;
+                assign bank1[c*32 +: 32] = keep1;
             end
         end
     endgenerate
 
-    assign done_v = cap[(R*C-1)*2 + 1];
-    assign done_bank = cap[(R*C-1)*2];
+    assign done_v = row[R-1].col[C-1].k_in[1];
+    assign done_bank = row[R-1].col[C-1].k_in[0];
 
     // Output row multiplexer.
     always @(*) begin
         case ({drain_bank, drain_row})
-            { 1'b0, 3'd0 }: out_data = bank0[0 +: 256];
-            { 1'b1, 3'd0 }: out_data = bank1[0 +: 256];
-            { 1'b0, 3'd1 }: out_data = bank0[256 +: 256];
-            { 1'b1, 3'd1 }: out_data = bank1[256 +: 256];
-            { 1'b0, 3'd2 }: out_data = bank0[512 +: 256];
-            { 1'b1, 3'd2 }: out_data = bank1[512 +: 256];
-            { 1'b0, 3'd3 }: out_data = bank0[768 +: 256];
-            { 1'b1, 3'd3 }: out_data = bank1[768 +: 256];
-            { 1'b0, 3'd4 }: out_data = bank0[1024 +: 256];
-            { 1'b1, 3'd4 }: out_data = bank1[1024 +: 256];
-            { 1'b0, 3'd5 }: out_data = bank0[1280 +: 256];
-            { 1'b1, 3'd5 }: out_data = bank1[1280 +: 256];
-            { 1'b0, 3'd6 }: out_data = bank0[1536 +: 256];
-            { 1'b1, 3'd6 }: out_data = bank1[1536 +: 256];
-            { 1'b0, 3'd7 }: out_data = bank0[1792 +: 256];
-            { 1'b1, 3'd7 }: out_data = bank1[1792 +: 256];
+            { 1'b0, 3'd0 }: out_data = row[0].bank0;
+            { 1'b1, 3'd0 }: out_data = row[0].bank1;
+            { 1'b0, 3'd1 }: out_data = row[1].bank0;
+            { 1'b1, 3'd1 }: out_data = row[1].bank1;
+            { 1'b0, 3'd2 }: out_data = row[2].bank0;
+            { 1'b1, 3'd2 }: out_data = row[2].bank1;
+            { 1'b0, 3'd3 }: out_data = row[3].bank0;
+            { 1'b1, 3'd3 }: out_data = row[3].bank1;
+            { 1'b0, 3'd4 }: out_data = row[4].bank0;
+            { 1'b1, 3'd4 }: out_data = row[4].bank1;
+            { 1'b0, 3'd5 }: out_data = row[5].bank0;
+            { 1'b1, 3'd5 }: out_data = row[5].bank1;
+            { 1'b0, 3'd6 }: out_data = row[6].bank0;
+            { 1'b1, 3'd6 }: out_data = row[6].bank1;
+            { 1'b0, 3'd7 }: out_data = row[7].bank0;
+            { 1'b1, 3'd7 }: out_data = row[7].bank1;
             default: out_data = 256'd0;
         endcase
     end

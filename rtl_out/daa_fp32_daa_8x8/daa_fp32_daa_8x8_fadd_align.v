@@ -8,8 +8,7 @@ module daa_fp32_daa_8x8_fadd_align (
     output wire [63:0] aligned
 );
     localparam [7:0] EXP_MAX = 8'd255;
-    localparam [7:0] MAX_SHIFT = 8'd27;
-    localparam [4:0] SHIFT_SAT = 5'd27;
+    localparam [4:0] SHIFT_SAT = 5'd31;
     localparam [26:0] ONES27 = 27'h7ffffff;
     wire [7:0] ea;
     wire [7:0] eb;
@@ -21,6 +20,8 @@ module daa_fp32_daa_8x8_fadd_align (
     wire [30:0] op_small;
     wire [7:0] e_big;
     wire [7:0] e_small;
+    wire [7:0] diff_ab;
+    wire [7:0] diff_ba;
     wire [7:0] diff;
     wire [4:0] shift;
     wire [23:0] sig_big;
@@ -46,9 +47,12 @@ module daa_fp32_daa_8x8_fadd_align (
     assign sig_big = !(|e_big) ? 24'd0 : {|e_big, op_big[22:0]};
     assign sig_small = !(|e_small) ? 27'd0 : {1'd1, op_small[22:0], 3'd0};
 
-    // Align: shift right by the exponent difference (at most 27: beyond, all is sticky).
-    assign diff = e_big - e_small;
-    assign shift = (diff > MAX_SHIFT) ? SHIFT_SAT : diff[4:0];
+    // Align: shift right by the exponent difference; from 32 on, everything is sticky.
+    // Both differences are formed while the magnitudes are compared.
+    assign diff_ab = ea - eb;
+    assign diff_ba = eb - ea;
+    assign diff = swap ? diff_ba : diff_ab;
+    assign shift = |diff[7:5] ? SHIFT_SAT : diff[4:0];
     assign lost = sig_small & ~(ONES27 << shift);
     assign aligned_small = (sig_small >> shift) | {26'd0, |lost};
     assign aligned = {nan, inf_a | inf_b, a[31] ^ b[31], op_big[31], a[31] & b[31], e_big, sig_big, aligned_small};

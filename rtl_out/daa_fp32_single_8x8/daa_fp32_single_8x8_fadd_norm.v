@@ -8,6 +8,7 @@ module daa_fp32_single_8x8_fadd_norm (
 );
     wire [27:0] x;
     wire [27:0] y;
+    wire [27:0] y_neg;
     wire [27:0] sum;
     wire [27:0] norm;
     wire [9:0] exp;
@@ -19,7 +20,10 @@ module daa_fp32_single_8x8_fadd_norm (
     // Add or subtract: 28 bits hold the carry out of two 27-bit significands.
     assign x = {1'd0, aligned[50:27], 3'd0};
     assign y = {1'd0, aligned[26:0]};
-    assign sum = aligned[61] ? (x - y) : (x + y);
+
+    // One adder: x - y is x + ~y + 1 (the difference is never negative).
+    assign y_neg = aligned[61] ? ~y : y;
+    assign sum = (x + y_neg) + {27'd0, aligned[61]};
 
     // Normalise: the leading one to bit 27, by the leading-zero count.
     assign lzc_x = {sum, 4'd0};

@@ -17,8 +17,8 @@ module daa_fp32_single_8x8_round (
     wire sticky;
     wire [9:0] exp;
     wire up;
-    wire [24:0] inc;
-    wire [9:0] e;
+    wire [23:0] inc;
+    wire [7:0] e;
     reg  [31:0] res;
 
     // Normalise by one bit: the leading one goes to sig[23].
@@ -31,15 +31,20 @@ module daa_fp32_single_8x8_round (
 
     // Round to nearest even; a carry out of the significand bumps the exponent.
     assign up = rnd & (sticky | sig[0]);
-    assign inc = {1'd0, sig} + {24'd0, up};
-    assign e = exp + {9'd0, inc[24]};
 
-    // Pack, with overflow to Inf and FTZ (e is two's complement: bit 9 is its sign); inc[24:23] = 0 is a zero.
+    // The fraction (hidden bit aside) plus the rounding bit; inc[23] is the carry out.
+    assign inc = {1'd0, sig[22:0]} + {23'd0, up};
+    assign e = exp[7:0] + {7'd0, inc[23]};
+
+    // Range, decided on exp before rounding (a carry only moves 254 to 255): exp is two's
+    // complement, so bit 9 is its sign. Below the normal range only 2^-126 survives the flush.
     always @(*) begin
-        res = {raw[37], e[7:0], inc[22:0]};
-        if (!e[9] & (e > EMAX)) res = {raw[37], INF_BITS};
-        if ((e[9] | !(|e)) | !(|inc[24:23])) res = {raw[37], 31'd0};
-        if (!(|exp) & &sig) res = {raw[37], MIN_NORMAL};
+        res = {raw[37], e, inc[22:0]};
+        if (!exp[9] & ((exp > EMAX) | ((exp == EMAX) & inc[23]))) res = {raw[37], INF_BITS};
+        if ((exp[9] | !(|exp)) | !sig[23]) begin
+            res = {raw[37], 31'd0};
+            if (!(|exp) & &sig) res = {raw[37], MIN_NORMAL};
+        end
         if (raw[38]) res = {raw[37], INF_BITS};
         if (raw[39]) res = NAN_BITS;
     end
