@@ -9,7 +9,6 @@ module daa_fp32_daa_8x8_fadd_align (
 );
     localparam [7:0] EXP_MAX = 8'd255;
     localparam [4:0] SHIFT_SAT = 5'd31;
-    localparam [26:0] ONES27 = 27'h7ffffff;
     wire [7:0] ea;
     wire [7:0] eb;
     wire inf_a;
@@ -26,7 +25,16 @@ module daa_fp32_daa_8x8_fadd_align (
     wire [4:0] shift;
     wire [23:0] sig_big;
     wire [26:0] sig_small;
-    wire [26:0] lost;
+    wire [26:0] v16;
+    wire [26:0] v8;
+    wire [26:0] v4;
+    wire [26:0] v2;
+    wire [26:0] v1;
+    wire t16;
+    wire t8;
+    wire t4;
+    wire t2;
+    wire t1;
     wire [26:0] aligned_small;
 
     // Special operands: NaN in, or Inf - Inf, is NaN; otherwise an Inf wins.
@@ -53,7 +61,18 @@ module daa_fp32_daa_8x8_fadd_align (
     assign diff_ba = eb - ea;
     assign diff = swap ? diff_ba : diff_ab;
     assign shift = |diff[7:5] ? SHIFT_SAT : diff[4:0];
-    assign lost = sig_small & ~(ONES27 << shift);
-    assign aligned_small = (sig_small >> shift) | {26'd0, |lost};
+
+    // A log-depth shifter, 16, 8, 4, 2, 1; each stage ORs the bits it drops into a sticky bit.
+    assign v16 = shift[4] ? (sig_small >> 16) : sig_small;
+    assign t16 = shift[4] ? |sig_small[15:0] : 1'd0;
+    assign v8 = shift[3] ? (v16 >> 8) : v16;
+    assign t8 = shift[3] ? |v16[7:0] : 1'd0;
+    assign v4 = shift[2] ? (v8 >> 4) : v8;
+    assign t4 = shift[2] ? |v8[3:0] : 1'd0;
+    assign v2 = shift[1] ? (v4 >> 2) : v4;
+    assign t2 = shift[1] ? |v4[1:0] : 1'd0;
+    assign v1 = shift[0] ? (v2 >> 1) : v2;
+    assign t1 = shift[0] ? v2[0] : 1'd0;
+    assign aligned_small = v1 | {26'd0, (((t16 | t8) | t4) | t2) | t1};
     assign aligned = {nan, inf_a | inf_b, a[31] ^ b[31], op_big[31], a[31] & b[31], e_big, sig_big, aligned_small};
 endmodule

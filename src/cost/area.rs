@@ -59,7 +59,8 @@ pub fn stage_table(cfg: &Config) -> Result<Vec<(String, Vec<Option<u64>>)>> {
         .into_par_iter()
         .map(|p| {
             let c = Config { pipeline: p, ..cfg.clone() };
-            stage_depths(&pe_files(&c)?, &format!("{}_pe", c.name))
+            let regs: Vec<&str> = STAGES.iter().flat_map(|(r, _)| r.iter().copied()).collect();
+            stage_depths(&pe_files(&c)?, &format!("{}_pe", c.name), &regs)
         })
         .collect::<Result<_>>()?;
     let mut rows = Vec::new();

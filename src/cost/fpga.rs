@@ -6,9 +6,11 @@
 //!   (carry cells), MULT18X18D, flip-flops, Fmax and the critical path's end points,
 //!   split into logic and routing delay. Run for the PE at every `pipeline` value, for the
 //!   project's one-cycle `fadd` between registers (the accumulation loop's bound), for
-//!   Yosys's own registered product of the full path's width (a reference), and for a 2x2
-//!   array and the configured array. A design larger than the device is reported as such.
-//! - iCE40: Debian's Yosys `synth_ice40` and nextpnr-ice40 on an HX8K, LUTs and Fmax.
+//!   Yosys's own registered product of the full path's width (a reference), for a 2x2
+//!   array at the deepest `pipeline` and (`--array`) the configured array. A design larger
+//!   than the device is reported as such.
+//! - iCE40: Debian's Yosys `synth_ice40` and nextpnr-ice40 on an HX8K, LUTs and Fmax, for
+//!   a 1x1 array of the configuration.
 //! - Xilinx 7-series: Yosys `synth_xilinx`, LUTs and DSP48E1 blocks.
 //!
 //! The YoWASP tools run sandboxed (WebAssembly): every path given to them is relative to

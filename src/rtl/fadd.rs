@@ -49,11 +49,19 @@ pub struct AddAlign {
     shift: Signal<Local, Bits<5>>,
     sig_big: Signal<Local, Bits<24>>,
     sig_small: Signal<Local, Bits<27>>,
-    lost: Signal<Local, Bits<27>>,
+    v16: Signal<Local, Bits<27>>,
+    v8: Signal<Local, Bits<27>>,
+    v4: Signal<Local, Bits<27>>,
+    v2: Signal<Local, Bits<27>>,
+    v1: Signal<Local, Bits<27>>,
+    t16: Signal<Local, Bit>,
+    t8: Signal<Local, Bit>,
+    t4: Signal<Local, Bit>,
+    t2: Signal<Local, Bit>,
+    t1: Signal<Local, Bit>,
     aligned_small: Signal<Local, Bits<27>>,
     exp_max: Constant<Bits<8>>,
     shift_sat: Constant<Bits<5>>,
-    ones27: Constant<Bits<27>>,
 }
 
 impl Default for AddAlign {
@@ -78,11 +86,19 @@ impl Default for AddAlign {
             shift: Default::default(),
             sig_big: Default::default(),
             sig_small: Default::default(),
-            lost: Default::default(),
+            v16: Default::default(),
+            v8: Default::default(),
+            v4: Default::default(),
+            v2: Default::default(),
+            v1: Default::default(),
+            t16: Default::default(),
+            t8: Default::default(),
+            t4: Default::default(),
+            t2: Default::default(),
+            t1: Default::default(),
             aligned_small: Default::default(),
             exp_max: c(0xFF),
             shift_sat: c(31),
-            ones27: c((1 << 27) - 1),
         }
     }
 }
@@ -131,9 +147,41 @@ impl Logic for AddAlign {
         if self.diff.val().get_bits::<3>(5).any() {
             self.shift.next = self.shift_sat.val();
         }
-        self.lost.next = self.sig_small.val() & !(self.ones27.val() << self.shift.val());
-        self.aligned_small.next =
-            (self.sig_small.val() >> self.shift.val()) | bit_cast::<27, 1>(self.lost.val().any().into());
+        comment!("A log-depth shifter, 16, 8, 4, 2, 1; each stage ORs the bits it drops into a sticky bit.");
+        self.v16.next = self.sig_small.val();
+        self.t16.next = false;
+        if self.shift.val().get_bit(4) {
+            self.v16.next = self.sig_small.val() >> 16;
+            self.t16.next = self.sig_small.val().get_bits::<16>(0).any();
+        }
+        self.v8.next = self.v16.val();
+        self.t8.next = false;
+        if self.shift.val().get_bit(3) {
+            self.v8.next = self.v16.val() >> 8;
+            self.t8.next = self.v16.val().get_bits::<8>(0).any();
+        }
+        self.v4.next = self.v8.val();
+        self.t4.next = false;
+        if self.shift.val().get_bit(2) {
+            self.v4.next = self.v8.val() >> 4;
+            self.t4.next = self.v8.val().get_bits::<4>(0).any();
+        }
+        self.v2.next = self.v4.val();
+        self.t2.next = false;
+        if self.shift.val().get_bit(1) {
+            self.v2.next = self.v4.val() >> 2;
+            self.t2.next = self.v4.val().get_bits::<2>(0).any();
+        }
+        self.v1.next = self.v2.val();
+        self.t1.next = false;
+        if self.shift.val().get_bit(0) {
+            self.v1.next = self.v2.val() >> 1;
+            self.t1.next = self.v2.val().get_bit(0);
+        }
+        self.aligned_small.next = self.v1.val()
+            | bit_cast::<27, 1>(
+                (self.t16.val() | self.t8.val() | self.t4.val() | self.t2.val() | self.t1.val()).into(),
+            );
         self.aligned.next = (bit_cast::<64, 1>(self.nan.val().into()) << 63)
             | (bit_cast::<64, 1>((self.inf_a.val() | self.inf_b.val()).into()) << 62)
             | (bit_cast::<64, 1>((self.a.val().get_bit(31) ^ self.b.val().get_bit(31)).into()) << 61)

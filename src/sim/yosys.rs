@@ -104,9 +104,13 @@ pub fn synth_cached(files: &[RtlFile], top: &str) -> Result<SynthStats> {
 }
 
 /// The longest path, in 2-input gates, into each register of `top` (and into its outputs):
-/// register name (`<reg>`, or `output <port>`) -> depth. Registers are broken paths, so this
+/// register name (one of `registers`, else a name of its bits; or `output <port>`) -> depth. Registers are broken paths, so this
 /// is the logic depth of each pipeline stage, named by the register that ends it.
-pub fn stage_depths(files: &[RtlFile], top: &str) -> Result<std::collections::BTreeMap<String, u64>> {
+pub fn stage_depths(
+    files: &[RtlFile],
+    top: &str,
+    registers: &[&str],
+) -> Result<std::collections::BTreeMap<String, u64>> {
     use serde_json::Value;
     use std::collections::{BTreeMap, HashMap};
     let dir = tempfile::tempdir()?;
@@ -143,21 +147,27 @@ pub fn stage_depths(files: &[RtlFile], top: &str) -> Result<std::collections::BT
         d
     }
     // A register bit's name: the public net name its Q drives.
-    // The innermost name wins: `u_core.acc_reg` over the port `acc` it drives.
-    let mut name_of: HashMap<u64, (usize, String)> = HashMap::new();
+    // Every name a bit carries; a register is known by the one in `registers` (the port
+    // `acc` and a child's input `raw` are other names of the same bits).
+    let mut names_of: HashMap<u64, Vec<String>> = HashMap::new();
     for (n, net) in m["netnames"].as_object().context("netlist without names")? {
         if n.contains('$') {
             continue;
         }
-        let level = n.matches('.').count();
+        let short = n.rsplit('.').next().unwrap_or(n).to_string();
         for b in net["bits"].as_array().into_iter().flatten().filter_map(Value::as_u64) {
-            let short = n.rsplit('.').next().unwrap_or(n).to_string();
-            let e = name_of.entry(b).or_insert((level, short.clone()));
-            if level > e.0 {
-                *e = (level, short);
-            }
+            names_of.entry(b).or_default().push(short.clone());
         }
     }
+    let name_of = |b: u64| -> String {
+        let names = names_of.get(&b).map(Vec::as_slice).unwrap_or(&[]);
+        names
+            .iter()
+            .find(|n| registers.contains(&n.as_str()))
+            .or(names.first())
+            .cloned()
+            .unwrap_or_else(|| "unnamed".into())
+    };
     let mut memo = HashMap::new();
     let mut out: BTreeMap<String, u64> = BTreeMap::new();
     for c in cells.values() {
@@ -165,7 +175,7 @@ pub fn stage_depths(files: &[RtlFile], top: &str) -> Result<std::collections::BT
             continue;
         }
         let q = c["connections"]["Q"][0].as_u64().unwrap_or(0);
-        let name = name_of.get(&q).map_or_else(|| "unnamed register".into(), |n| n.1.clone());
+        let name = name_of(q);
         let d = depth(&c["connections"]["D"][0], &driver, &mut memo);
         let e = out.entry(name).or_default();
         *e = (*e).max(d);
