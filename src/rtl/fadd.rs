@@ -194,7 +194,7 @@ impl Logic for AddAlign {
 }
 
 /// Aligned pair -> raw sum (layout in [`super::round`]).
-#[derive(LogicBlock)]
+#[derive(LogicBlock, Default)]
 pub struct AddNorm {
     /// The aligned pair from [`AddAlign`].
     pub aligned: Signal<In, Bits<64>>,
@@ -208,23 +208,6 @@ pub struct AddNorm {
     norm: Signal<Local, Bits<28>>,
     exp: Signal<Local, Bits<10>>,
     sign: Signal<Local, Bit>,
-}
-
-impl Default for AddNorm {
-    fn default() -> Self {
-        AddNorm {
-            aligned: Default::default(),
-            raw: Default::default(),
-            lzc: Default::default(),
-            x: Default::default(),
-            y: Default::default(),
-            y_neg: Default::default(),
-            sum: Default::default(),
-            norm: Default::default(),
-            exp: Default::default(),
-            sign: Default::default(),
-        }
-    }
 }
 
 impl Logic for AddNorm {

@@ -134,6 +134,12 @@ impl<T: Synth> Logic for Reg<T> {
     }
 }
 
+/// Names a module from the field path to one of its instances and a custom leaf's request.
+pub type Namer<'a> = dyn Fn(&[String], Option<&str>) -> Result<String> + 'a;
+
+/// A module's ports: (name, width, is input).
+type Ports = Vec<(String, usize, bool)>;
+
 /// One module as emitted (without a file header).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Module {
@@ -869,7 +875,7 @@ impl Printer<'_> {
         if fields.len() == 1 && fields[0].0 == 0 {
             return Ok(None);
         }
-        fields.sort_by(|a, b| b.0.cmp(&a.0));
+        fields.sort_by_key(|f| std::cmp::Reverse(f.0));
         let mut parts = Vec::new();
         let mut top = total;
         for (shift, width, x) in fields {
@@ -971,14 +977,14 @@ struct Instance {
 
 struct Emitter<'a> {
     scopes: Vec<Scope>,
-    name_of: &'a dyn Fn(&[String], Option<&str>) -> Result<String>,
+    name_of: &'a Namer<'a>,
     modules: BTreeMap<String, Module>,
     order: Vec<String>,
 }
 
 impl Emitter<'_> {
     /// Emits scope `id` (children first) and returns its module name and ports.
-    fn emit(&mut self, id: usize, path: &[String]) -> Result<(String, Vec<(String, usize, bool)>)> {
+    fn emit(&mut self, id: usize, path: &[String]) -> Result<(String, Ports)> {
         let hint = match &self.scopes[id].code {
             Verilog::Custom(code) => {
                 code.trim_start().strip_prefix("// module: ").map(|r| r.lines().next().unwrap_or("").trim().to_string())
@@ -1131,12 +1137,6 @@ impl Emitter<'_> {
                 }
             }
         }
-        if std::env::var_os("DAA_DEBUG_EMIT").is_some() {
-            for g in &groups {
-                eprintln!("GROUP {:?} reads {:?} stmts {:?}", g.targets, g.reads, g.stmts);
-            }
-            eprintln!("LIVE {live:?}");
-        }
         // Every input port must be used (lint would say so anyway, with less context).
         for (p, _, input) in ports {
             if *input && !live.contains(p) && p != "clock" {
@@ -1281,13 +1281,9 @@ impl Emitter<'_> {
                 return;
             }
             let shown = rename.get(n).cloned().unwrap_or_else(|| n.to_string());
-            let kind = if reg_of(&format!("{}_d", n.strip_suffix("_q").unwrap_or(""))).is_some() && n.ends_with("_q") {
-                "reg "
-            } else if driver.get(n).map(|&g| single(&groups[g]).is_none()).unwrap_or(false) {
-                "reg "
-            } else {
-                "wire"
-            };
+            let is_reg = reg_of(&format!("{}_d", n.strip_suffix("_q").unwrap_or(""))).is_some() && n.ends_with("_q");
+            let in_always = driver.get(n).is_some_and(|&g| single(&groups[g]).is_none());
+            let kind = if is_reg || in_always { "reg " } else { "wire" };
             *text += &format!("    {kind} {}{shown};\n", range(w));
         };
         for l in &locals {
@@ -1441,7 +1437,7 @@ fn custom_module(name: &str, ports: &[(String, usize, bool)], body: &str) -> Str
 /// Emits `top` and everything below it. `name_of` gives the module name for the path of
 /// field names from the top to an instance (the empty path is the top) and the name a
 /// custom leaf asks for (`// module: <name>` as its first line).
-pub fn emit<B: Block>(top: &mut B, name_of: &dyn Fn(&[String], Option<&str>) -> Result<String>) -> Result<Vec<Module>> {
+pub fn emit<B: Block>(top: &mut B, name_of: &Namer) -> Result<Vec<Module>> {
     top.connect_all();
     if let Err(e) = check_all(top) {
         bail!("rust-hdl rejected the design: {e:?}");
