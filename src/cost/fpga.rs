@@ -335,8 +335,14 @@ pub fn fpga(cfg: &Config, with_array: bool, bar: &indicatif::ProgressBar) -> Res
     let y1 = cfg.format.frac_bits() + 1;
     let mul = reference_product(cfg, y1);
     jobs.push((format!("yosys product {y1}x{y1} (registered)"), vec![mul.clone()], mul.module));
-    let small =
-        Config { rows: 2, cols: 2, name: crate::config::default_name(cfg.format, cfg.policy, 2, 2), ..cfg.clone() };
+    // The 2x2 array at the deepest pipeline: the PE's best clock, in an array's routing.
+    let small = Config {
+        rows: 2,
+        cols: 2,
+        pipeline: MAX_PIPELINE,
+        name: crate::config::default_name(cfg.format, cfg.policy, 2, 2),
+        ..cfg.clone()
+    };
     let (d, files) = grid_design(&small)?;
     jobs.push((d, files, small.name.clone()));
     if with_array && (cfg.rows, cfg.cols) != (2, 2) {
