@@ -149,7 +149,7 @@ pub struct PerfArgs {
 /// Configuration: a TOML file plus flags; a flag overrides the file's value of the same name.
 #[derive(Args, Debug, Clone, Default)]
 pub struct ConfigArgs {
-    /// TOML file with any of the keys format, policy, lo_bits, lo_rounding, rows, cols, name.
+    /// TOML file with any of the keys format, policy, lo_bits, lo_rounding, rows, cols, pipeline, interleave, name.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Input format F_in: fp32 (default), tf32, bf16, fp16, or eXmY with 2 <= X <= 8, 1 <= Y <= 23.
@@ -174,6 +174,10 @@ pub struct ConfigArgs {
     /// adder's alignment, after its normalisation (docs/pe.md).
     #[arg(long)]
     pub pipeline: Option<u32>,
+    /// Output elements per PE, accumulated round-robin, 1..=8 (default 1): a tile is
+    /// interleave*R x C and the accumulation adder is pipelined min(interleave, 3) deep (docs/pe.md).
+    #[arg(long)]
+    pub interleave: Option<u32>,
     /// Name of the generated IP, a Verilog identifier (default daa_<format>_<policy>_<R>x<C>).
     #[arg(long)]
     pub name: Option<String>,
@@ -190,6 +194,7 @@ impl ConfigArgs {
             rows: self.rows,
             cols: self.cols,
             pipeline: self.pipeline,
+            interleave: self.interleave,
             name: self.name.clone(),
             energy: None,
         }

@@ -95,15 +95,27 @@ impl Rounding {
 /// alignment and after its normalisation (`docs/pe.md`).
 pub const MAX_PIPELINE: u32 = 3;
 
+/// Largest `interleave`: output elements a PE accumulates round-robin (C-slow).
+pub const MAX_INTERLEAVE: u32 = 8;
+
+/// Register stages of the accumulation adder the loop can hold: after its alignment, after
+/// its normalisation, and the accumulator itself (`docs/pe.md`).
+pub const MAX_ACC_STAGES: u32 = 3;
+
+/// Stages of the accumulation adder with `interleave` N: the loop spans N cycles, so up to N
+/// of its registers may sit in the adder; beyond [`MAX_ACC_STAGES`] the rest are plain
+/// delay registers closing the ring.
+pub fn acc_stages(interleave: u32) -> u32 {
+    interleave.clamp(1, MAX_ACC_STAGES)
+}
+
 /// Cycles from a beat at the PE's inputs to its effect on the accumulator: the products,
-/// the product adder (dual-stream only) and the accumulator are registered, plus the
-/// registers `pipeline` adds (`single` has no product adder, so only the first one).
-pub fn pe_latency(policy: Policy, pipeline: u32) -> u32 {
-    if policy.is_dual() {
-        3 + pipeline.min(MAX_PIPELINE)
-    } else {
-        2 + pipeline.min(1)
-    }
+/// the product adder (dual-stream only) and the accumulation adder's stages are registered,
+/// plus the registers `pipeline` adds (`single` has no product adder, so only the first
+/// one).
+pub fn pe_latency(policy: Policy, pipeline: u32, interleave: u32) -> u32 {
+    let front = if policy.is_dual() { 2 + pipeline.min(MAX_PIPELINE) } else { 1 + pipeline.min(1) };
+    front + acc_stages(interleave)
 }
 
 /// Largest array side accepted (the grid is verified up to 64 x 64).
@@ -129,6 +141,8 @@ pub struct Settings {
     pub cols: Option<u32>,
     /// Extra pipeline registers in the PE (0 ..= MAX_PIPELINE).
     pub pipeline: Option<u32>,
+    /// Output elements per PE, accumulated round-robin (1 ..= MAX_INTERLEAVE).
+    pub interleave: Option<u32>,
     /// Name of the generated IP (a Verilog identifier).
     pub name: Option<String>,
     /// Constants of the energy model (`[energy]` table; `daa energy`, `daa report`).
@@ -148,7 +162,7 @@ impl Settings {
     pub fn from_toml_str(text: &str) -> Result<Settings, InputError> {
         toml::from_str(text).map_err(|e| {
             InputError::msg(format!(
-                "{}(allowed keys: format, policy, lo_bits, lo_rounding, rows, cols, pipeline, name, and an [energy] table)",
+                "{}(allowed keys: format, policy, lo_bits, lo_rounding, rows, cols, pipeline, interleave, name, and an [energy] table)",
                 e.to_string().trim_end().to_owned() + "\n"
             ))
         })
@@ -164,6 +178,7 @@ impl Settings {
             rows: over.rows.or(self.rows),
             cols: over.cols.or(self.cols),
             pipeline: over.pipeline.or(self.pipeline),
+            interleave: over.interleave.or(self.interleave),
             name: over.name.clone().or(self.name),
             energy: over.energy.or(self.energy),
         }
@@ -203,6 +218,11 @@ impl Settings {
             Some(p) if p <= MAX_PIPELINE => p,
             Some(p) => return Err(InputError::field("pipeline", &p.to_string(), &format!("0 ..= {MAX_PIPELINE}"))),
         };
+        let interleave = match self.interleave {
+            None => 1,
+            Some(n) if (1..=MAX_INTERLEAVE).contains(&n) => n,
+            Some(n) => return Err(InputError::field("interleave", &n.to_string(), &format!("1 ..= {MAX_INTERLEAVE}"))),
+        };
         let name = match &self.name {
             Some(n) => {
                 if !is_identifier(n) {
@@ -216,7 +236,7 @@ impl Settings {
             }
             None => default_name(format, policy, rows, cols),
         };
-        Ok(Config { format, policy, lo_bits, lo_rounding, rows, cols, pipeline, name })
+        Ok(Config { format, policy, lo_bits, lo_rounding, rows, cols, pipeline, interleave, name })
     }
 }
 
@@ -249,6 +269,9 @@ pub struct Config {
     pub cols: u32,
     /// Extra pipeline registers in the PE (`docs/pe.md`); see [`Config::latency`].
     pub pipeline: u32,
+    /// Output elements per PE, accumulated round-robin (`docs/pe.md`): a tile is
+    /// `interleave * rows` x `cols`.
+    pub interleave: u32,
     /// Name of the generated IP.
     pub name: String,
 }
@@ -270,6 +293,7 @@ impl Config {
             rows: Some(self.rows),
             cols: Some(self.cols),
             pipeline: Some(self.pipeline),
+            interleave: Some(self.interleave),
             name: Some(self.name.clone()),
             energy: None,
         }
@@ -277,7 +301,12 @@ impl Config {
 
     /// PE latency in cycles ([`pe_latency`]).
     pub fn latency(&self) -> u32 {
-        pe_latency(self.policy, self.pipeline)
+        pe_latency(self.policy, self.pipeline, self.interleave)
+    }
+
+    /// Output rows of one tile: `interleave` row groups of `rows`.
+    pub fn tile_rows(&self) -> u32 {
+        self.interleave * self.rows
     }
 
     /// The effective configuration as TOML.

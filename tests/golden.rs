@@ -40,7 +40,7 @@ fn host_add(a: f32, b: f32) -> f32 {
 }
 
 fn params(format: Format, policy: Policy, lo_bits: u32, r: Rounding) -> PeParams {
-    PeParams { format, policy, lo_bits, lo_rounding: r, pipeline: 0 }
+    PeParams { format, policy, lo_bits, lo_rounding: r, pipeline: 0, interleave: 1 }
 }
 
 // ---------------------------------------------------------------- formats
@@ -432,31 +432,35 @@ fn fast_gemm_equals_reference_across_strips_and_row_tiles() {
 }
 
 /// The cycle-accurate pipeline model folds exactly the contract's steps, `latency` cycles later,
-/// through valid gaps and accumulation boundaries.
+/// through valid gaps and accumulation boundaries; with `interleave` N, the beat of cycle i
+/// folds into element i mod N.
 #[test]
 fn pipeline_model_equals_the_step_fold_after_its_latency() {
     use daa_gen::golden::pe::{step_dual, step_single, Beat, Pipeline};
     use rand::{Rng, SeedableRng};
     let cases = [("fp32", "daa"), ("bf16", "static"), ("fp16", "full"), ("e5m2", "single")];
-    for ((format, policy), pipeline) in
-        cases.into_iter().flat_map(|c| (0..=daa_gen::config::MAX_PIPELINE).map(move |p| (c, p)))
+    let settings = (0..=daa_gen::config::MAX_PIPELINE).flat_map(|p| [1, 2, 3, 5, 8].map(move |n| (p, n)));
+    for ((format, policy), (pipeline, interleave)) in
+        cases.into_iter().flat_map(|c| settings.clone().map(move |s| (c, s)))
     {
         let cfg = daa_gen::config::Settings {
             format: Some(format.into()),
             policy: Some(policy.into()),
             pipeline: Some(pipeline),
+            interleave: Some(interleave),
             ..Default::default()
         }
         .resolve()
         .unwrap();
         let p = PeParams::from(&cfg);
+        let n = interleave as usize;
         let latency = cfg.latency() as usize;
         assert_eq!(p.latency() as usize, latency);
         let vs = daa_gen::golden::vectors::generate(&cfg, 4000, 5);
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(9);
         let mut model = Pipeline::default();
         let mut accs = Vec::new();
-        let mut fold = 0f32;
+        let mut fold = vec![0f32; n];
         let mut expect = Vec::new();
         for (i, v) in vs.iter().enumerate() {
             let en = rng.random_ratio(4, 5);
@@ -464,20 +468,25 @@ fn pipeline_model_equals_the_step_fold_after_its_latency() {
             let mut ops = [0u32; 4];
             ops[..v.ops.len()].copy_from_slice(&v.ops);
             accs.push(model.clock(&p, &Beat { rst: false, en, first: first && en, ops }));
+            let e = i % n;
             if en {
-                let base = if first { 0.0 } else { fold };
-                fold = if cfg.policy.is_dual() {
+                let base = if first { 0.0 } else { fold[e] };
+                fold[e] = if cfg.policy.is_dual() {
                     step_dual(&p, base, ops[0], ops[1], ops[2], ops[3]).acc
                 } else {
                     step_single(&p, base, ops[0], ops[1])
                 };
             }
-            expect.push(fold.to_bits());
+            expect.push(fold[e].to_bits());
         }
         // The accumulator after cycle i + latency - 1 holds the fold through beat i; with
         // gaps it can only be later, never different, so compare at the beats' latency.
         for i in 0..vs.len() - latency {
-            assert_eq!(accs[i + latency - 1], expect[i], "{format} {policy} pipeline {pipeline} cycle {i}");
+            assert_eq!(
+                accs[i + latency - 1],
+                expect[i],
+                "{format} {policy} pipeline {pipeline} interleave {interleave} cycle {i}"
+            );
         }
     }
 }

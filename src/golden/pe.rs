@@ -17,6 +17,8 @@ pub struct PeParams {
     pub lo_rounding: Rounding,
     /// Extra PE pipeline registers (timing only: results do not depend on it).
     pub pipeline: u32,
+    /// Accumulators of the PE, filled round-robin (timing and element order only).
+    pub interleave: u32,
 }
 
 impl From<&Config> for PeParams {
@@ -27,6 +29,7 @@ impl From<&Config> for PeParams {
             lo_bits: c.lo_bits,
             lo_rounding: c.lo_rounding,
             pipeline: c.pipeline,
+            interleave: c.interleave,
         }
     }
 }
@@ -34,7 +37,7 @@ impl From<&Config> for PeParams {
 impl PeParams {
     /// PE latency in cycles ([`crate::config::pe_latency`]).
     pub fn latency(&self) -> u32 {
-        crate::config::pe_latency(self.policy, self.pipeline)
+        crate::config::pe_latency(self.policy, self.pipeline, self.interleave)
     }
 }
 
@@ -106,8 +109,11 @@ pub struct Beat {
     pub ops: [u32; 4],
 }
 
-/// Deepest PE pipeline of any configuration (`pe_latency` with `MAX_PIPELINE`), minus the accumulator.
-const MAX_IN_FLIGHT: usize = 3 + crate::config::MAX_PIPELINE as usize - 1;
+/// Deepest front end of any configuration: the registers before the accumulation adder
+/// (`pe_latency` with `MAX_PIPELINE`, minus the adder's stages).
+const MAX_FRONT: usize = 2 + crate::config::MAX_PIPELINE as usize;
+/// Most registers in the accumulation loop.
+const MAX_LOOP: usize = crate::config::MAX_INTERLEAVE as usize;
 
 /// A step in flight: valid, first, and what it adds to the accumulator.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -117,34 +123,50 @@ struct Slot {
     addend: u32,
 }
 
+/// `-0`: adding it changes no value the accumulator can hold (its values are never
+/// subnormal and its NaN is canonical), which is what an idle slot of the loop adds.
+const NEG_ZERO: u32 = 0x8000_0000;
+
 /// The RTL PE clock by clock: the cycle-accurate golden model of `rtl::pe`.
 ///
 /// A beat's products and their sum (`add(p_h, p_l)`, or the product for `single`) travel
-/// through `latency - 1` registers, as in the RTL, whatever the stages in between compute;
-/// the accumulation happens on the last edge. Only valid steps change the accumulator,
-/// and a reset clears every valid bit and the accumulator.
+/// through the front-end registers, as in the RTL, whatever the stages in between compute.
+/// The accumulation is a ring of `interleave` registers that turns every cycle: the
+/// adder's stages (`acc_stages`), the accumulator, and plain delay registers. In every
+/// cycle the adder adds the value leaving the ring (or +0 on a `first` beat) and the
+/// beat's sum (or -0 without a beat), so an element met at the adder in cycle t meets it
+/// again in cycle t + interleave. A reset clears every valid bit and the ring.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Pipeline {
-    slots: [Slot; MAX_IN_FLIGHT],
-    acc: u32,
+    front: [Slot; MAX_FRONT],
+    /// The loop, newest first: `ring[0]` is what the adder produced on the last edge; the
+    /// accumulator register is `ring[stages - 1]`; `live` is false for values a reset
+    /// emptied (the RTL's accumulator then loads +0).
+    ring: [(bool, u32); MAX_LOOP],
 }
 
 impl Pipeline {
-    /// The accumulator register.
-    pub fn acc(&self) -> u32 {
-        self.acc
+    /// The accumulator register (the PE's `acc` output) after the last edge.
+    pub fn acc(&self, p: &PeParams) -> u32 {
+        self.ring[crate::config::acc_stages(p.interleave) as usize - 1].1
     }
 
     /// Applies one rising clock edge with `b` at the inputs; returns the new accumulator.
     pub fn clock(&mut self, p: &PeParams, b: &Beat) -> u32 {
-        let depth = p.latency() as usize - 1;
+        let stages = crate::config::acc_stages(p.interleave) as usize;
+        let ring_len = p.interleave as usize;
+        let depth = p.latency() as usize - stages;
         let [a0, b0, a1, b1] = b.ops;
-        let oldest = self.slots[depth - 1];
-        if oldest.valid {
-            let base = if oldest.first { 0.0 } else { f32::from_bits(self.acc) };
-            self.acc = add(base, f32::from_bits(oldest.addend)).to_bits();
+        let at_adder = self.front[depth - 1];
+        let base = if at_adder.valid && at_adder.first { 0 } else { self.ring[ring_len - 1].1 };
+        let term = if at_adder.valid { at_adder.addend } else { NEG_ZERO };
+        let sum = add(f32::from_bits(base), f32::from_bits(term)).to_bits();
+        self.ring.copy_within(0..ring_len - 1, 1);
+        self.ring[0] = (true, sum);
+        if !self.ring[stages - 1].0 {
+            self.ring[stages - 1] = (true, 0);
         }
-        self.slots.copy_within(0..depth - 1, 1);
+        self.front.copy_within(0..depth - 1, 1);
         let addend = if !b.en {
             0
         } else if p.policy.is_dual() {
@@ -152,10 +174,14 @@ impl Pipeline {
         } else {
             mul(p.format.decode(a0), p.format.decode(b0)).to_bits()
         };
-        self.slots[0] = Slot { valid: b.en, first: b.first, addend };
+        self.front[0] = Slot { valid: b.en, first: b.first, addend };
         if b.rst {
-            *self = Pipeline::default();
+            self.front = Default::default();
+            for (k, r) in self.ring.iter_mut().enumerate() {
+                // The adder's stage registers lose their values; from the accumulator on, +0.
+                *r = (k + 1 >= stages, 0);
+            }
         }
-        self.acc
+        self.acc(p)
     }
 }

@@ -12,6 +12,7 @@ macro_rules! comment {
     ($text:literal) => {};
 }
 
+pub mod acc;
 pub mod controller;
 pub mod emit;
 pub mod fadd;

@@ -20,11 +20,12 @@
 //! starts a new accumulation from +0; `rst` (synchronous) clears the valid bits and the
 //! accumulator. Data registers load only on a valid beat and have no reset.
 
-use super::fadd::{AddAlign, AddNorm, Fadd};
+use super::acc::Accumulate;
+use super::fadd::{AddAlign, AddNorm};
 use super::fmul::MulRaw;
 use super::hdl::Reg;
 use super::round::Round;
-use super::{c, Controller, Reduce, UnitParams, Unpack};
+use super::{Controller, Reduce, UnitParams, Unpack};
 use crate::config::Policy;
 use rust_hdl::prelude::*;
 
@@ -65,7 +66,7 @@ pub struct PeDual {
     align_s: AddAlign,
     norm_s: AddNorm,
     round_s: Round,
-    fadd_acc: Fadd,
+    acc_loop: Accumulate,
     mul_valid: Reg<Bit>,
     mul_first: Reg<Bit>,
     raw_hi: Reg<Bits<40>>,
@@ -83,7 +84,6 @@ pub struct PeDual {
     sum_valid: Reg<Bit>,
     sum_first: Reg<Bit>,
     s: Reg<Bits<32>>,
-    acc_reg: Reg<Bits<32>>,
     round_valid: Signal<Local, Bit>,
     round_first: Signal<Local, Bit>,
     add_valid: Signal<Local, Bit>,
@@ -93,7 +93,6 @@ pub struct PeDual {
     pipe_mul: Constant<Bit>,
     pipe_align: Constant<Bit>,
     pipe_norm: Constant<Bit>,
-    zero32: Constant<Bits<32>>,
 }
 
 /// The PE's pipeline stages, each named by the registers that end it, in datapath order
@@ -105,7 +104,9 @@ pub const STAGES: &[(&[&str], &str)] = &[
     (&["aligned", "align_valid", "align_first"], "product adder: align"),
     (&["raw_s", "norm_valid", "norm_first"], "product adder: add, leading zeros, normalise"),
     (&["s", "sum_valid", "sum_first"], "product adder: round"),
-    (&["acc_reg"], "accumulate: the loop"),
+    (&["acc_aligned", "align_live"], "accumulate: align (interleave >= 2)"),
+    (&["acc_raw", "norm_live"], "accumulate: add, leading zeros, normalise (interleave >= 3)"),
+    (&["acc_reg"], "accumulate: round, the accumulator"),
 ];
 
 /// The registers a `pipeline` value adds: (after the products, after alignment, after normalisation).
@@ -145,7 +146,7 @@ impl PeDual {
             align_s: AddAlign::default(),
             norm_s: AddNorm::default(),
             round_s: Round::default(),
-            fadd_acc: Fadd::default(),
+            acc_loop: Accumulate::new(p.interleave),
             mul_valid: Default::default(),
             mul_first: Default::default(),
             raw_hi: Default::default(),
@@ -163,7 +164,6 @@ impl PeDual {
             sum_valid: Default::default(),
             sum_first: Default::default(),
             s: Default::default(),
-            acc_reg: Default::default(),
             round_valid: Default::default(),
             round_first: Default::default(),
             add_valid: Default::default(),
@@ -173,7 +173,6 @@ impl PeDual {
             pipe_mul: Constant::new(mul),
             pipe_align: Constant::new(align),
             pipe_norm: Constant::new(norm),
-            zero32: c(0),
         }
     }
 }
@@ -200,8 +199,7 @@ impl Logic for PeDual {
             raw_s,
             sum_valid,
             sum_first,
-            s,
-            acc_reg
+            s
         );
         comment!("Stage: controller, unpack, low-path reduction, significand products.");
         self.ctrl.a0.next = self.a0.val();
@@ -284,25 +282,21 @@ impl Logic for PeDual {
             self.s.d.next = self.round_s.y.val();
             self.sum_first.d.next = self.sround_first.val();
         }
-        comment!("Stage: accumulate, acc = add(first ? +0 : acc, s). The only loop.");
-        self.fadd_acc.a.next = self.acc_reg.q.val();
-        if self.sum_first.q.val() {
-            self.fadd_acc.a.next = self.zero32.val();
-        }
-        self.fadd_acc.b.next = self.s.q.val();
-        if self.sum_valid.q.val() {
-            self.acc_reg.d.next = self.fadd_acc.s.val();
-        }
-        comment!("Synchronous reset: the valid bits and the accumulator.");
+        comment!("Stage: accumulate, acc = add(first ? +0 : acc, s), interleave accumulators in one loop.");
+        self.acc_loop.clock.next = self.clock.val();
+        self.acc_loop.rst.next = self.rst.val();
+        self.acc_loop.valid.next = self.sum_valid.q.val();
+        self.acc_loop.first.next = self.sum_first.q.val();
+        self.acc_loop.s.next = self.s.q.val();
+        comment!("Synchronous reset: the valid bits (and, in the loop, the accumulators).");
         if self.rst.val() {
             self.mul_valid.d.next = false;
             self.prod_valid.d.next = false;
             self.align_valid.d.next = false;
             self.norm_valid.d.next = false;
             self.sum_valid.d.next = false;
-            self.acc_reg.d.next = self.zero32.val();
         }
-        self.acc.next = self.acc_reg.q.val();
+        self.acc.next = self.acc_loop.acc.val();
     }
 }
 
@@ -327,18 +321,16 @@ pub struct PeSingle {
     unpack_b: Unpack,
     mul_hi: MulRaw,
     round_hi: Round,
-    fadd_acc: Fadd,
+    acc_loop: Accumulate,
     mul_valid: Reg<Bit>,
     mul_first: Reg<Bit>,
     raw_hi: Reg<Bits<40>>,
     prod_valid: Reg<Bit>,
     prod_first: Reg<Bit>,
     p_hi: Reg<Bits<32>>,
-    acc_reg: Reg<Bits<32>>,
     round_valid: Signal<Local, Bit>,
     round_first: Signal<Local, Bit>,
     pipe_mul: Constant<Bit>,
-    zero32: Constant<Bits<32>>,
 }
 
 impl PeSingle {
@@ -356,18 +348,16 @@ impl PeSingle {
             unpack_b: Unpack::new(p),
             mul_hi: MulRaw::new(p.format.frac_bits() + 1),
             round_hi: Round::default(),
-            fadd_acc: Fadd::default(),
+            acc_loop: Accumulate::new(p.interleave),
             mul_valid: Default::default(),
             mul_first: Default::default(),
             raw_hi: Default::default(),
             prod_valid: Default::default(),
             prod_first: Default::default(),
             p_hi: Default::default(),
-            acc_reg: Default::default(),
             round_valid: Default::default(),
             round_first: Default::default(),
             pipe_mul: Constant::new(pipe_stages(p.pipeline).0),
-            zero32: c(0),
         }
     }
 }
@@ -375,7 +365,7 @@ impl PeSingle {
 impl Logic for PeSingle {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, mul_valid, mul_first, raw_hi, prod_valid, prod_first, p_hi, acc_reg);
+        dff_setup!(self, clock, mul_valid, mul_first, raw_hi, prod_valid, prod_first, p_hi);
         comment!("Stage: unpack and the significand product.");
         self.unpack_a.code.next = self.a0.val();
         self.unpack_b.code.next = self.b0.val();
@@ -402,21 +392,17 @@ impl Logic for PeSingle {
             self.p_hi.d.next = self.round_hi.y.val();
             self.prod_first.d.next = self.round_first.val();
         }
-        comment!("Stage: accumulate, acc = add(first ? +0 : acc, p). The only loop.");
-        self.fadd_acc.a.next = self.acc_reg.q.val();
-        if self.prod_first.q.val() {
-            self.fadd_acc.a.next = self.zero32.val();
-        }
-        self.fadd_acc.b.next = self.p_hi.q.val();
-        if self.prod_valid.q.val() {
-            self.acc_reg.d.next = self.fadd_acc.s.val();
-        }
-        comment!("Synchronous reset: the valid bits and the accumulator.");
+        comment!("Stage: accumulate, acc = add(first ? +0 : acc, p), interleave accumulators in one loop.");
+        self.acc_loop.clock.next = self.clock.val();
+        self.acc_loop.rst.next = self.rst.val();
+        self.acc_loop.valid.next = self.prod_valid.q.val();
+        self.acc_loop.first.next = self.prod_first.q.val();
+        self.acc_loop.s.next = self.p_hi.q.val();
+        comment!("Synchronous reset: the valid bits (and, in the loop, the accumulators).");
         if self.rst.val() {
             self.mul_valid.d.next = false;
             self.prod_valid.d.next = false;
-            self.acc_reg.d.next = self.zero32.val();
         }
-        self.acc.next = self.acc_reg.q.val();
+        self.acc.next = self.acc_loop.acc.val();
     }
 }

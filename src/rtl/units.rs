@@ -219,6 +219,7 @@ pub fn unit_of_field(parent: &str, field: &str) -> Option<String> {
     Some(
         match field {
             "ctrl" => "controller",
+            "acc_loop" => "acc",
             "mul" => return Some(format!("{parent}_raw")),
             "mul_hi" => "fmul_raw",
             "mul_lo" => "fmul_lo_raw",
@@ -248,6 +249,7 @@ pub fn describe(unit: &str) -> String {
         "fadd" => "fadd: binary32 adder (fadd_align + fadd_norm + round), DAZ/FTZ, canonical NaN",
         "fadd_align" => "fadd_align: operands ordered by magnitude, the smaller aligned by a log-depth shifter",
         "fadd_norm" => "fadd_norm: add/subtract, leading-zero count tree, log-depth normalisation",
+        "acc" => "acc: the accumulation loop, interleave accumulators in a ring around a pipelined fadd",
         "lzc32" => "lzc32: leading-zero count of 32 bits, a 5-level tree",
         "pe_core" => "pe_core: the PE datapath at 32-bit operand width, pipelined as configured",
         "pe" => "pe: the PE with F_in-wide operand ports",
