@@ -59,7 +59,7 @@ module {{ name }}_tb;
     end
 
     wire take = out_valid & out_ready;
-    wire bad = take & ((out_data !== expect_rows[got]) | (out_last !== (got % {{ rows }} == {{ rows - 1 }})));
+    wire bad = take & ((out_data !== expect_rows[got]) | (out_last !== (got % {{ tile_rows }} == {{ tile_rows - 1 }})));
 {%- if dual %}
     integer high_cycles = 0;
 {%- endif %}

@@ -19,12 +19,17 @@ use rayon::prelude::*;
 use std::path::Path;
 
 fn cfg(format: &str, policy: &str, rows: u32, cols: u32, lo: Option<u32>) -> Config {
+    cfg_n(format, policy, rows, cols, lo, 1)
+}
+
+fn cfg_n(format: &str, policy: &str, rows: u32, cols: u32, lo: Option<u32>, interleave: u32) -> Config {
     Settings {
         format: Some(format.into()),
         policy: Some(policy.into()),
         rows: Some(rows),
         cols: Some(cols),
         lo_bits: lo,
+        interleave: Some(interleave),
         ..Settings::default()
     }
     .resolve()
@@ -36,7 +41,7 @@ fn committed() -> Vec<Config> {
     vec![cfg("fp32", "daa", 8, 8, None), cfg("fp32", "single", 8, 8, None), cfg("bf16", "daa", 4, 4, None)]
 }
 
-/// Seeded random small configurations: format, L, policy, rounding, R, C, pipeline.
+/// Seeded random small configurations: format, L, policy, rounding, R, C, pipeline, interleave.
 fn random_configs(count: usize) -> Vec<Config> {
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(4);
     let policies = ["daa", "static", "full", "single"];
@@ -52,6 +57,7 @@ fn random_configs(count: usize) -> Vec<Config> {
                 rows: Some(rng.random_range(1..=4)),
                 cols: Some(rng.random_range(1..=4)),
                 pipeline: Some(rng.random_range(0..=daa_gen::config::MAX_PIPELINE)),
+                interleave: Some(rng.random_range(1..=4)),
                 ..Settings::default()
             }
             .resolve()
@@ -104,11 +110,18 @@ fn packages_are_deterministic_and_manifest_hashes_match() {
 
 #[test]
 fn cycle_model_matches_the_documented_formulas() {
-    for c in [cfg("fp32", "daa", 8, 8, None), cfg("fp16", "static", 3, 5, None), cfg("bf16", "single", 4, 2, None)] {
+    let configs = [
+        cfg("fp32", "daa", 8, 8, None),
+        cfg("fp16", "static", 3, 5, None),
+        cfg("bf16", "single", 4, 2, None),
+        cfg_n("fp32", "daa", 3, 4, None, 3),
+        cfg_n("bf16", "single", 2, 2, None, 8),
+    ];
+    for c in configs {
         let t = Timing::of(&c);
-        let (r, cc, lat) = (c.rows as u64, c.cols as u64, t.latency as u64);
-        let bubble_free = 2 * r + cc + lat - 1;
-        for beats in 1..=bubble_free as usize + 5 {
+        let (r, cc, lat, g) = (c.rows as u64, c.cols as u64, t.latency as u64, c.interleave as u64);
+        let bubble_free = r + cc + lat - 1 + g * r;
+        for beats in (1..=bubble_free as usize / g as usize + 5).map(|rounds| rounds * g as usize) {
             for tiles in [1usize, 2, 3, 7] {
                 let (_, total) = t.simulate(&vec![beats; tiles], &Pattern::FULL_SPEED);
                 let b = beats as u64;
@@ -117,7 +130,8 @@ fn cycle_model_matches_the_documented_formulas() {
                     n * b + bubble_free
                 } else {
                     // The documented recursion: tile i starts when its beats can follow the previous
-                    // tile's and its bank (tile i-2's) has drained; rows drain one per cycle, in order.
+                    // tile's and its bank (tile i-2's) has drained, in a cycle of phase 0 (a tile
+                    // starts with row group 0); rows drain one per cycle, in order.
                     let d = r + cc + lat - 1;
                     let (mut a, mut e) = (Vec::new(), Vec::<u64>::new());
                     for i in 0..tiles {
@@ -125,9 +139,10 @@ fn cycle_model_matches_the_documented_formulas() {
                         if i >= 2 {
                             s = s.max(e[i - 2] + 1);
                         }
+                        s = s.next_multiple_of(g);
                         a.push(s + b - 1);
                         let f = if i == 0 { a[i] + d + 1 } else { (a[i] + d + 1).max(e[i - 1] + 1) };
-                        e.push(f + r - 1);
+                        e.push(f + g * r - 1);
                     }
                     e[tiles - 1] + 1
                 };
@@ -219,6 +234,10 @@ fn verilator_gemms_are_bit_and_cycle_exact() {
         (cfg("fp32", "daa", 8, 8, None), 160),
         (cfg("fp16", "static", 3, 5, None), 400),
         (cfg("bf16", "single", 2, 3, None), 200),
+        // Interleaved accumulators: row groups, phases, the shifting banks.
+        (cfg_n("fp32", "daa", 4, 4, None, 2), 100),
+        (cfg_n("fp16", "static", 3, 5, None, 3), 120),
+        (cfg_n("bf16", "single", 2, 3, None, 4), 120),
     ];
     runs.extend(random_configs(4).into_iter().map(|c| (c, 120)));
     runs.par_iter().for_each(|(c, gemms)| {
@@ -244,4 +263,15 @@ fn a_broken_array_is_caught_and_reported() {
     assert!(r.mismatches > 0, "{}", r.summary());
     let e = r.examples.iter().find(|e| e.contains("MISMATCH in C[")).expect("a data mismatch report");
     assert!(e.contains("expected ") && e.contains("actual ") && e.contains("reproduce: daa verify"), "{e}");
+    // Interleaved: a beat accepted out of its phase lands in another group's accumulator.
+    let c = cfg_n("bf16", "daa", 2, 2, None, 3);
+    let mut files = grid_files(&c).unwrap();
+    let top = files.iter_mut().find(|f| f.module == c.name).unwrap();
+    let gate = " & (phase == group);";
+    assert!(top.text.contains(gate), "{}", top.text);
+    top.text = top.text.replace(gate, ";");
+    // Several batches, so that some have input gaps inside tiles (a tile shifted by a whole
+    // phase only renames its groups' accumulators and still computes the right result).
+    let r = daa_gen::grid::verify::verify_grid_files(&c, &files, 200, 1, "daa verify --format bf16").unwrap();
+    assert!(r.mismatches + r.timing_mismatches > 0, "{}", r.summary());
 }

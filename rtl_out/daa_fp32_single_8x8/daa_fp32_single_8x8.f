@@ -1,5 +1,5 @@
 daa_fp32_single_8x8.v
-daa_fp32_single_8x8_fadd.v
+daa_fp32_single_8x8_acc.v
 daa_fp32_single_8x8_fadd_align.v
 daa_fp32_single_8x8_fadd_norm.v
 daa_fp32_single_8x8_fmul_raw.v

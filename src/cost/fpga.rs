@@ -292,7 +292,10 @@ fn xilinx(design: &str, files: &[RtlFile], top: &str) -> Result<FpgaResult> {
 }
 
 fn grid_design(cfg: &Config) -> Result<(String, Vec<RtlFile>)> {
-    Ok((format!("array {}x{} pipeline={}", cfg.rows, cfg.cols, cfg.pipeline), crate::grid::grid_files(cfg)?))
+    Ok((
+        format!("array {}x{} pipeline={} interleave={}", cfg.rows, cfg.cols, cfg.pipeline, cfg.interleave),
+        crate::grid::grid_files(cfg)?,
+    ))
 }
 
 /// Every flow on every design of `cfg` (see the module docs); `with_array` adds the configured array.
@@ -330,16 +333,22 @@ pub fn fpga(cfg: &Config, with_array: bool, bar: &indicatif::ProgressBar) -> Res
         let c = Config { pipeline: p, ..cfg.clone() };
         jobs.push((format!("pe pipeline={p}"), pe_files(&c)?, format!("{}_pe", c.name)));
     }
+    // Interleaved accumulators at the deepest pipeline: the loop's adder pipelined.
+    for n in 2..=crate::config::MAX_ACC_STAGES + 1 {
+        let c = Config { pipeline: MAX_PIPELINE, interleave: n, ..cfg.clone() };
+        jobs.push((format!("pe pipeline={MAX_PIPELINE} interleave={n}"), pe_files(&c)?, format!("{}_pe", c.name)));
+    }
     let fadd = fadd_registered(cfg)?;
     jobs.push(("fadd (registered, one cycle)".into(), fadd, format!("{}_fadd_reg", cfg.name)));
     let y1 = cfg.format.frac_bits() + 1;
     let mul = reference_product(cfg, y1);
     jobs.push((format!("yosys product {y1}x{y1} (registered)"), vec![mul.clone()], mul.module));
-    // The 2x2 array at the deepest pipeline: the PE's best clock, in an array's routing.
+    // The 2x2 array at the deepest pipeline and adder: the PE's best clock, in an array's routing.
     let small = Config {
         rows: 2,
         cols: 2,
         pipeline: MAX_PIPELINE,
+        interleave: crate::config::MAX_ACC_STAGES,
         name: crate::config::default_name(cfg.format, cfg.policy, 2, 2),
         ..cfg.clone()
     };

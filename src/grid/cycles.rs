@@ -4,7 +4,9 @@
 //! Every datapath delay is a constant of the configuration: a beat accepted in cycle n
 //! reaches PE (r, c) in cycle n + 1 + r + c, and the capture of a tile's last beat in the
 //! last PE happens in cycle n + R + C + LAT - 1 (`done_delay`); the tile's first row can
-//! leave in the next cycle.
+//! leave in the next cycle. With `interleave` N, a tile has N row groups, its beats come in
+//! rounds of N (beat j: group j mod N), and a beat of group g is accepted only in a cycle
+//! n with n mod N = g (cycles counted from the first after reset).
 
 use crate::config::Config;
 
@@ -68,12 +70,20 @@ pub struct Timing {
     pub latency: u32,
     /// Operands per link (2 dual-stream, 1 single).
     pub lanes: u32,
+    /// Row groups per tile (accumulators per PE).
+    pub interleave: u32,
 }
 
 impl Timing {
     /// The timing of a configuration.
     pub fn of(cfg: &Config) -> Timing {
-        Timing { rows: cfg.rows, cols: cfg.cols, latency: cfg.latency(), lanes: super::lanes(cfg) }
+        Timing {
+            rows: cfg.rows,
+            cols: cfg.cols,
+            latency: cfg.latency(),
+            lanes: super::lanes(cfg),
+            interleave: cfg.interleave,
+        }
     }
 
     /// Cycles from accepting a tile's last beat to the capture in the last PE.
@@ -81,9 +91,14 @@ impl Timing {
         (self.rows + self.cols + self.latency - 1) as u64
     }
 
-    /// Beats of one tile for reduction length K.
+    /// Output rows of one tile.
+    pub fn tile_rows(&self) -> u32 {
+        self.rows * self.interleave
+    }
+
+    /// Beats of one tile for reduction length K: N rounds of ceil(K / lanes) beats.
     pub fn beats(&self, k: usize) -> usize {
-        k.div_ceil(self.lanes as usize).max(1)
+        k.div_ceil(self.lanes as usize).max(1) * self.interleave as usize
     }
 
     /// Runs the control logic for tiles of `beats[i]` beats under `pattern`; returns every
@@ -95,7 +110,8 @@ impl Timing {
 
     /// [`Timing::simulate`] with (source offers, sink ready) given per cycle by `io`.
     pub fn simulate_with(&self, beats: &[usize], mut io: impl FnMut(u64) -> (bool, bool)) -> (Vec<RowOut>, u64) {
-        let rows = self.rows;
+        let rows = self.tile_rows();
+        let groups = self.interleave as u64;
         let (mut at_boundary, mut tile_bank) = (true, 0usize);
         let (mut owned, mut full) = ([false; 2], [false; 2]);
         let (mut drain_bank, mut drain_row) = (0usize, 0u32);
@@ -108,7 +124,7 @@ impl Timing {
         let mut n = 0u64;
         while out.len() < total_rows {
             let (offer, ready) = io(n);
-            let in_ready = !at_boundary || !owned[tile_bank];
+            let in_ready = (!at_boundary || !owned[tile_bank]) && n % groups == (beat as u64) % groups;
             let accept = offer && tile < beats.len() && in_ready;
             let step = full[drain_bank] && ready;
             if step {
@@ -150,7 +166,7 @@ impl Timing {
 
     /// Cycles of a GEMM (M x K) * (K x N) tiled over M and N, source and sink at full speed.
     pub fn gemm_cycles(&self, m: usize, k: usize, n: usize) -> u64 {
-        let tiles = m.div_ceil(self.rows as usize) * n.div_ceil(self.cols as usize);
+        let tiles = m.div_ceil(self.tile_rows() as usize) * n.div_ceil(self.cols as usize);
         self.equal_tiles_cycles(tiles as u64, self.beats(k))
     }
 

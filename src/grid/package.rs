@@ -26,6 +26,7 @@ struct Testbench<'a> {
     a_bits: usize,
     b_bits: usize,
     rows: u32,
+    tile_rows: u32,
     cols: u32,
     row_bits: u32,
     dual: bool,
@@ -47,6 +48,7 @@ struct IpReadme<'a> {
     a_bits: u32,
     b_bits: u32,
     done: u64,
+    tile_rows: u32,
     bubble_free: u64,
     min_k: u64,
     full_sig: u32,
@@ -95,7 +97,7 @@ fn pack_hex(fields: &[(u32, usize)]) -> String {
 
 /// The testbench GEMM: two tile rows, one tile column, K = 2 * R * lanes + 1 (odd), seeded.
 fn tb_gemm(cfg: &Config) -> Gemm {
-    let (m, n) = (2 * cfg.rows as usize, cfg.cols as usize);
+    let (m, n) = (2 * cfg.tile_rows() as usize, cfg.cols as usize);
     let k = 2 * cfg.rows as usize * lanes(cfg) as usize + 1;
     let (a, b) = crate::golden::explore::random_operands(cfg.format, m, k, n, 2023, 0.3);
     Gemm { a, b }
@@ -116,7 +118,7 @@ pub fn package(cfg: &Config) -> Result<Vec<(String, String)>> {
     let p = PeParams::from(cfg);
     let cmat = gemm(&p, &GemmInput { m, k, n, a: &g.a.codes, b: &g.b.codes }).0;
     let mut words = Vec::new();
-    let tiles = m / r;
+    let tiles = m / cfg.tile_rows() as usize;
     for ti in 0..tiles {
         super::verify::tile_beats(cfg, &g, ti, 0, &mut words);
     }
@@ -147,7 +149,8 @@ pub fn package(cfg: &Config) -> Result<Vec<(String, String)>> {
         b_bits: c * l * w,
         rows: cfg.rows,
         cols: cfg.cols,
-        row_bits: row_bits(cfg.rows),
+        tile_rows: cfg.tile_rows(),
+        row_bits: row_bits(cfg.tile_rows()),
         dual: cfg.policy.is_dual(),
         expect_cycles: tb_cycles,
     };
@@ -168,13 +171,14 @@ pub fn package(cfg: &Config) -> Result<Vec<(String, String)>> {
         width: w as u32,
         lanes: l as u32,
         latency: timing.latency,
-        row_bits: row_bits(cfg.rows),
+        row_bits: row_bits(cfg.tile_rows()),
         dual: cfg.policy.is_dual(),
         a_bits: (r * l * w) as u32,
         b_bits: (c * l * w) as u32,
         done: timing.done_delay(),
-        bubble_free: timing.done_delay() + cfg.rows as u64,
-        min_k: (timing.done_delay() + cfg.rows as u64 - 1) * l as u64 + 1,
+        tile_rows: cfg.tile_rows(),
+        bubble_free: timing.done_delay() + cfg.tile_rows() as u64,
+        min_k: ((timing.done_delay() + cfg.tile_rows() as u64).div_ceil(cfg.interleave as u64) - 1) * l as u64 + 1,
         full_sig: cfg.format.frac_bits() + 1,
         reduces: cfg.policy.reduces(),
         comparator: cfg.policy == crate::config::Policy::Daa,
@@ -192,6 +196,8 @@ pub fn package(cfg: &Config) -> Result<Vec<(String, String)>> {
         "name": name,
         "top": name,
         "pipeline": cfg.pipeline,
+        "interleave": cfg.interleave,
+        "tile_rows": cfg.tile_rows(),
         "pe_latency": timing.latency,
         "lanes": l,
         "files": files.iter().map(|(f, t)| serde_json::json!({

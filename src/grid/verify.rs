@@ -108,16 +108,18 @@ pub fn random_gemm(cfg: &Config, rng: &mut ChaCha8Rng) -> Gemm {
 /// The beats of one tile (ti, tj) of `g`: flags word, A words, B words per beat.
 pub(crate) fn tile_beats(cfg: &Config, g: &Gemm, ti: usize, tj: usize, out: &mut Vec<u32>) {
     let (r, c, l) = (cfg.rows as usize, cfg.cols as usize, lanes(cfg) as usize);
+    let (groups, tr) = (cfg.interleave as usize, cfg.tile_rows() as usize);
     let (m, k, n) = (g.a.rows, g.a.cols, g.b.cols);
-    let beats = k.div_ceil(l);
-    for t in 0..beats {
-        out.push((t == 0) as u32 | ((t + 1 == beats) as u32) << 1);
+    let rounds = k.div_ceil(l).max(1);
+    for (t, grp) in (0..rounds).flat_map(|t| (0..groups).map(move |grp| (t, grp))) {
+        out.push((t == 0) as u32 | ((t + 1 == rounds) as u32) << 1);
         for rr in 0..r {
             for lane in 0..l {
-                let (i, kk) = (ti * r + rr, t * l + lane);
+                let (i, kk) = (ti * tr + grp * r + rr, t * l + lane);
                 out.push(if i < m && kk < k { g.a.codes[i * k + kk] } else { 0 });
             }
         }
+        // Every beat of a round carries the round's B operands.
         for cc in 0..c {
             for lane in 0..l {
                 let (j, kk) = (tj * c + cc, t * l + lane);
@@ -207,7 +209,7 @@ fn check_batch(
     repro: &str,
     report: &mut GridReport,
 ) -> Result<()> {
-    let (r, c) = (cfg.rows as usize, cfg.cols as usize);
+    let (r, c) = (cfg.tile_rows() as usize, cfg.cols as usize);
     // Tiles in input order: (gemm, ti, tj).
     let mut tiles = Vec::new();
     let mut words = Vec::new();
@@ -279,7 +281,7 @@ fn check_batch(
                 report.mismatches += 1;
                 if report.examples.len() < 8 {
                     report.examples.push(format!(
-                        "MISMATCH in C[{i}][{j}] of a {}x{}x{} GEMM (tile {ti},{tj}, PE row {}, column {cc}):\n  expected {}\n  actual   {}\n  reproduce: {repro}\n",
+                        "MISMATCH in C[{i}][{j}] of a {}x{}x{} GEMM (tile {ti},{tj}, tile row {}, column {cc}):\n  expected {}\n  actual   {}\n  reproduce: {repro}\n",
                         m,
                         g.a.cols,
                         n,
