@@ -18,7 +18,7 @@ fn daa() -> Command {
 #[test]
 fn equal_tile_cycles_match_stepping_for_any_tile_count() {
     for (rows, cols, latency, lanes) in [(16, 16, 3, 2), (16, 16, 2, 1), (3, 5, 3, 2), (8, 2, 2, 1), (1, 1, 3, 2)] {
-        let t = Timing { rows, cols, latency, lanes };
+        let t = Timing { rows, cols, latency, lanes, interleave: 1 };
         for beats in [1, 2, 5, 17, 31, 32, 33, 49, 50, 51, 64, 200] {
             for tiles in (1..=40).chain([41, 63, 64, 99, 150, 151]) {
                 let stepped = t.simulate(&vec![beats; tiles], &Pattern::FULL_SPEED).1;
