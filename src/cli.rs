@@ -127,6 +127,9 @@ pub struct FpgaArgs {
     /// Also place and route the configured array (rows x cols); one larger than the device is reported as such.
     #[arg(long)]
     pub array: bool,
+    #[command(flatten)]
+    /// Workload of the time-to-result table (its training step on the rows x cols array).
+    pub wl: WorkloadArgs,
     /// Print JSON instead of markdown.
     #[arg(long)]
     pub json: bool,
@@ -170,8 +173,9 @@ pub struct ConfigArgs {
     /// Array columns C, 1..=256 (default 8).
     #[arg(long)]
     pub cols: Option<u32>,
-    /// Extra PE pipeline registers, 0..=3 (default 0): after the products, after the product
-    /// adder's alignment, after its normalisation (docs/pe.md).
+    /// Extra PE pipeline registers, 0..=4 (default 0): after the products, after the product
+    /// adder's alignment, after its normalisation, after the operand selection (single: after
+    /// the product, after unpacking; docs/pe.md).
     #[arg(long)]
     pub pipeline: Option<u32>,
     /// Output elements per PE, accumulated round-robin, 1..=8 (default 1): a tile is
@@ -419,7 +423,8 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
         Command::Fpga(f) => {
             let cfg = f.cfg.resolve()?;
             let bar = crate::train::run::progress_bar(std::io::IsTerminal::is_terminal(&std::io::stderr()));
-            let r = crate::cost::fpga::fpga(&cfg, f.array, &bar)?;
+            let (w, batch) = f.wl.load()?;
+            let r = crate::cost::fpga::fpga(&cfg, f.array, &w, batch, &bar)?;
             bar.finish_and_clear();
             if f.json {
                 writeln!(out, "{}", serde_json::to_string_pretty(&r)?)?;

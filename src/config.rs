@@ -92,8 +92,8 @@ impl Rounding {
 }
 
 /// Deepest `pipeline` setting: registers after the products, after the product adder's
-/// alignment and after its normalisation (`docs/pe.md`).
-pub const MAX_PIPELINE: u32 = 3;
+/// alignment, after its normalisation and after the operand selection (`docs/pe.md`).
+pub const MAX_PIPELINE: u32 = 4;
 
 /// Largest `interleave`: output elements a PE accumulates round-robin (C-slow).
 pub const MAX_INTERLEAVE: u32 = 8;
@@ -114,8 +114,19 @@ pub fn acc_stages(interleave: u32) -> u32 {
 /// plus the registers `pipeline` adds (`single` has no product adder, so only the first
 /// one).
 pub fn pe_latency(policy: Policy, pipeline: u32, interleave: u32) -> u32 {
-    let front = if policy.is_dual() { 2 + pipeline.min(MAX_PIPELINE) } else { 1 + pipeline.min(1) };
-    front + acc_stages(interleave)
+    let products = if policy.is_dual() { 2 } else { 1 };
+    products + pipeline.min(useful_pipeline(policy)) + acc_stages(interleave)
+}
+
+/// Deepest `pipeline` value that still changes `policy`'s PE: `single` has no product
+/// adder, so only the registers after its product and after unpacking exist; deeper
+/// values equal the deepest.
+pub fn useful_pipeline(policy: Policy) -> u32 {
+    if policy.is_dual() {
+        MAX_PIPELINE
+    } else {
+        2
+    }
 }
 
 /// Largest array side accepted (the grid is verified up to 64 x 64).

@@ -16,12 +16,14 @@
 //! The YoWASP tools run sandboxed (WebAssembly): every path given to them is relative to
 //! their working directory.
 
-use crate::config::{Config, MAX_PIPELINE};
+use crate::config::{useful_pipeline, Config, Policy, MAX_ACC_STAGES};
+use crate::cost::workloads::Workload;
 use crate::rtl::emit::{header, pe_files, RtlFile};
 use crate::sim::{require_tool, run_tool, write_sources, Expect};
 use anyhow::{bail, Context, Result};
 use rayon::prelude::*;
 use serde::Serialize;
+use std::fmt::Write as _;
 use std::path::Path;
 use std::process::Command;
 
@@ -74,6 +76,33 @@ pub struct FpgaReport {
     pub tools: Vec<String>,
     /// One row per design and flow.
     pub results: Vec<FpgaResult>,
+    /// Workload of the time-to-result sweep.
+    pub workload: String,
+    /// Its mini-batch.
+    pub batch: usize,
+    /// Array rows of the sweep.
+    pub rows: u32,
+    /// Array columns of the sweep.
+    pub cols: u32,
+    /// Every PE setting of the sweep, per policy.
+    pub sweep: Vec<TimeToResult>,
+}
+
+/// One (pipeline, interleave) setting of a policy's PE: its clock and what it gives on the workload.
+#[derive(Clone, Debug, Serialize)]
+pub struct TimeToResult {
+    /// Policy.
+    pub policy: String,
+    /// `pipeline` setting.
+    pub pipeline: u32,
+    /// `interleave` setting.
+    pub interleave: u32,
+    /// The PE's ECP5 Fmax, MHz.
+    pub fmax_mhz: Option<f64>,
+    /// Cycles of one training step on the array (cycle model).
+    pub cycles: u64,
+    /// cycles / Fmax, milliseconds.
+    pub time_ms: Option<f64>,
 }
 
 fn count(stat: &str, prefixes: &[&str]) -> u64 {
@@ -119,6 +148,43 @@ fn fadd_registered(cfg: &Config) -> Result<Vec<RtlFile>> {
     );
     files.push(RtlFile { module, text });
     Ok(files)
+}
+
+/// The PE with every input and output registered, as the array drives it (operands and
+/// controls from the neighbours' registers): out of context, nextpnr times only
+/// register-to-register paths, so a bare PE would hide its input stage.
+fn pe_registered(cfg: &Config) -> Result<(Vec<RtlFile>, String)> {
+    let mut files = pe_files(cfg)?;
+    let module = format!("{}_pe_reg", cfg.name);
+    let dual = cfg.policy.is_dual();
+    let ops: &[&str] = if dual { &["a0", "b0", "a1", "b1"] } else { &["a0", "b0"] };
+    let mut ports = String::from("    input  wire clock,\n    input  wire rst,\n    input  wire en,\n    input  wire first,\n");
+    let mut regs = String::from("    reg r_rst, r_en, r_first;\n");
+    let mut load = String::from("        r_rst <= rst;\n        r_en <= en;\n        r_first <= first;\n");
+    let mut conns = String::from(".clock(clock), .rst(r_rst), .en(r_en), .first(r_first)");
+    for o in ops {
+        ports += &format!("    input  wire [31:0] {o},\n");
+        regs += &format!("    reg [31:0] r_{o};\n");
+        load += &format!("        r_{o} <= {o};\n");
+        conns += &format!(", .{o}(r_{o})");
+    }
+    if dual {
+        ports += "    output reg  high,\n";
+        regs += "    wire w_high;\n";
+        load += "        high <= w_high;\n";
+        conns += ", .high(w_high)";
+    }
+    ports += "    output wire [31:0] acc\n";
+    conns += ", .acc(acc)";
+    let text = format!(
+        "{}\n// The PE between registers, as the array drives it (timing only).\nmodule {module} (\n{ports});\n{regs}\
+         \x20   {name}_pe u_pe ({conns});\n\
+         \x20   always @(posedge clock) begin\n{load}    end\nendmodule\n",
+        header(cfg, &module, "PE between registers (timing)"),
+        name = cfg.name
+    );
+    files.push(RtlFile { module: module.clone(), text });
+    Ok((files, module))
 }
 
 /// Yosys's own registered product of `w`-bit operands (the reference for the significand multipliers).
@@ -298,8 +364,32 @@ fn grid_design(cfg: &Config) -> Result<(String, Vec<RtlFile>)> {
     ))
 }
 
-/// Every flow on every design of `cfg` (see the module docs); `with_array` adds the configured array.
-pub fn fpga(cfg: &Config, with_array: bool, bar: &indicatif::ProgressBar) -> Result<FpgaReport> {
+/// The PE settings `daa fpga` places for a policy: every `pipeline` value that changes its
+/// PE with one accumulator, then `interleave` 2 ..= [`MAX_ACC_STAGES`] + 1 at the deepest
+/// useful `pipeline` (the loop's adder pipelined; one more than its stages shows that a
+/// plain ring register buys nothing).
+pub fn settings(policy: Policy) -> Vec<(u32, u32)> {
+    let deepest = useful_pipeline(policy);
+    let mut v: Vec<(u32, u32)> = (0..=deepest).map(|p| (p, 1)).collect();
+    v.extend((2..=MAX_ACC_STAGES + 1).map(|n| (deepest, n)));
+    v
+}
+
+/// The design name of a PE setting in the results.
+fn pe_design(policy: Policy, pipeline: u32, interleave: u32) -> String {
+    format!("pe {} pipeline={pipeline} interleave={interleave}", policy.name())
+}
+
+/// Every flow on every design of `cfg` (see the module docs); `with_array` adds the
+/// configured array. The PE sweep covers `cfg`'s policy and `single`, and each setting's
+/// time to result is the workload's training step on the configured R x C array.
+pub fn fpga(
+    cfg: &Config,
+    with_array: bool,
+    workload: &Workload,
+    batch: usize,
+    bar: &indicatif::ProgressBar,
+) -> Result<FpgaReport> {
     // "Yosys 0.70 (git sha1 28ba3cb92, Release, Clang ...)" -> "Yosys 0.70 (git sha1 28ba3cb92)".
     let yosys = |v: String| {
         v.split(", ").next().map_or(v.clone(), |h| {
@@ -328,15 +418,26 @@ pub fn fpga(cfg: &Config, with_array: bool, bar: &indicatif::ProgressBar) -> Res
             nextpnr(version_of(&require_tool("nextpnr-ice40")?, "--version"))
         ),
     ];
-    let mut jobs: Vec<(String, Vec<RtlFile>, String)> = Vec::new();
-    for p in 0..=MAX_PIPELINE {
-        let c = Config { pipeline: p, ..cfg.clone() };
-        jobs.push((format!("pe pipeline={p}"), pe_files(&c)?, format!("{}_pe", c.name)));
+    let mut policies = vec![cfg.policy];
+    if cfg.policy != Policy::Single {
+        policies.push(Policy::Single);
     }
-    // Interleaved accumulators at the deepest pipeline: the loop's adder pipelined.
-    for n in 2..=crate::config::MAX_ACC_STAGES + 1 {
-        let c = Config { pipeline: MAX_PIPELINE, interleave: n, ..cfg.clone() };
-        jobs.push((format!("pe pipeline={MAX_PIPELINE} interleave={n}"), pe_files(&c)?, format!("{}_pe", c.name)));
+    let mut jobs: Vec<(String, Vec<RtlFile>, String)> = Vec::new();
+    let mut sweep = Vec::new();
+    for &policy in &policies {
+        for (pipeline, interleave) in settings(policy) {
+            let c = Config { pipeline, interleave, ..cfg.with_policy(policy) };
+            let (files, top) = pe_registered(&c)?;
+            jobs.push((pe_design(policy, pipeline, interleave), files, top));
+            sweep.push(TimeToResult {
+                policy: policy.name().into(),
+                pipeline,
+                interleave,
+                fmax_mhz: None,
+                cycles: crate::cost::perf::step_cycles(&c, workload, batch),
+                time_ms: None,
+            });
+        }
     }
     let fadd = fadd_registered(cfg)?;
     jobs.push(("fadd (registered, one cycle)".into(), fadd, format!("{}_fadd_reg", cfg.name)));
@@ -347,8 +448,8 @@ pub fn fpga(cfg: &Config, with_array: bool, bar: &indicatif::ProgressBar) -> Res
     let small = Config {
         rows: 2,
         cols: 2,
-        pipeline: MAX_PIPELINE,
-        interleave: crate::config::MAX_ACC_STAGES,
+        pipeline: useful_pipeline(cfg.policy),
+        interleave: MAX_ACC_STAGES,
         name: crate::config::default_name(cfg.format, cfg.policy, 2, 2),
         ..cfg.clone()
     };
@@ -368,6 +469,11 @@ pub fn fpga(cfg: &Config, with_array: bool, bar: &indicatif::ProgressBar) -> Res
             r
         })
         .collect::<Result<_>>()?;
+    // The sweep's jobs come first, in order.
+    for (t, r) in sweep.iter_mut().zip(&results) {
+        t.fmax_mhz = r.fmax_mhz;
+        t.time_ms = r.fmax_mhz.map(|f| t.cycles as f64 / (f * 1e3));
+    }
     bar.set_message("ice40 and xilinx");
     let one =
         Config { rows: 1, cols: 1, name: crate::config::default_name(cfg.format, cfg.policy, 1, 1), ..cfg.clone() };
@@ -377,7 +483,28 @@ pub fn fpga(cfg: &Config, with_array: bool, bar: &indicatif::ProgressBar) -> Res
     let pe = pe_files(cfg)?;
     results.push(xilinx(&format!("pe pipeline={}", cfg.pipeline), &pe, &format!("{}_pe", cfg.name))?);
     bar.inc(1);
-    Ok(FpgaReport { tools, results })
+    Ok(FpgaReport {
+        tools,
+        results,
+        workload: workload.name.clone(),
+        batch,
+        rows: cfg.rows,
+        cols: cfg.cols,
+        sweep,
+    })
+}
+
+/// Each policy's setting with the shortest time to result (ties: the earlier setting).
+pub fn best_settings(r: &FpgaReport) -> Vec<&TimeToResult> {
+    let mut best: Vec<&TimeToResult> = Vec::new();
+    for t in r.sweep.iter().filter(|t| t.time_ms.is_some()) {
+        match best.iter_mut().find(|b| b.policy == t.policy) {
+            Some(b) if t.time_ms < b.time_ms => *b = t,
+            Some(_) => {}
+            None => best.push(t),
+        }
+    }
+    best
 }
 
 /// The report as markdown.
@@ -408,12 +535,57 @@ pub fn markdown(cfg: &Config, r: &FpgaReport) -> String {
     }
     let fmax =
         |d: &str| r.results.iter().find(|x| x.design == d && x.flow.starts_with("ecp5")).and_then(|x| x.fmax_mhz);
-    if let (Some(pe), Some(fadd)) = (fmax(&format!("pe pipeline={MAX_PIPELINE}")), fmax("fadd (registered, one cycle)"))
+    let deepest = useful_pipeline(cfg.policy);
+    if let (Some(pe), Some(fadd)) =
+        (fmax(&pe_design(cfg.policy, deepest, 1)), fmax("fadd (registered, one cycle)"))
     {
         s += &format!(
-            "\nPE at pipeline={MAX_PIPELINE}: {pe:.1} MHz = {:.0} % of the one-cycle fadd between registers ({fadd:.1} MHz).\n",
+            "\nPE at pipeline={deepest}, interleave=1: {pe:.1} MHz = {:.0} % of the one-cycle fadd between registers ({fadd:.1} MHz).\n",
             100.0 * pe / fadd
         );
+    }
+    let _ = write!(
+        s,
+        "\nTime to result: one {} training step (batch {}) on a {}x{} array at the PE's ECP5 Fmax (cycles from the cycle model):\n\n| policy | pipeline | interleave | cycles | Fmax | time |\n|---|---:|---:|---:|---:|---:|\n",
+        r.workload, r.batch, r.rows, r.cols
+    );
+    for t in &r.sweep {
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} | {} | {} |",
+            t.policy,
+            t.pipeline,
+            t.interleave,
+            t.cycles,
+            t.fmax_mhz.map_or("-".into(), |f| format!("{f:.1} MHz")),
+            t.time_ms.map_or("-".into(), |m| format!("{m:.1} ms"))
+        );
+    }
+    let best = best_settings(r);
+    for b in &best {
+        let _ = writeln!(
+            s,
+            "\nBest for {}: pipeline={}, interleave={} ({:.1} ms).",
+            b.policy,
+            b.pipeline,
+            b.interleave,
+            b.time_ms.unwrap_or(f64::NAN)
+        );
+    }
+    if let (Some(p), Some(single)) = (
+        best.iter().find(|b| b.policy == cfg.policy.name()),
+        best.iter().find(|b| b.policy == "single"),
+    ) {
+        if p.policy != "single" {
+            let _ = writeln!(
+                s,
+                "\n{} over single, each at its best setting: {:.3}x in time to result, {:.3}x in cycles, {:.3}x in clock.",
+                p.policy,
+                single.time_ms.unwrap_or(f64::NAN) / p.time_ms.unwrap_or(f64::NAN),
+                single.cycles as f64 / p.cycles as f64,
+                p.fmax_mhz.unwrap_or(f64::NAN) / single.fmax_mhz.unwrap_or(f64::NAN)
+            );
+        }
     }
     s += &format!("\nTools: {}.\n", r.tools.join("; "));
     s

@@ -56,6 +56,8 @@ pub struct PerfReport {
     pub rows: u32,
     /// Array columns.
     pub cols: u32,
+    /// Row groups per tile: a tile is `interleave * rows` x `cols` outputs.
+    pub interleave: u32,
     /// Total MACs of one training step.
     pub macs: u64,
     /// Per-policy totals.
@@ -64,6 +66,12 @@ pub struct PerfReport {
     pub gemms: Vec<GemmPerf>,
     /// What the numbers assume.
     pub assumptions: Vec<String>,
+}
+
+/// Cycles of one training step of `w` on `cfg`'s array (its policy, pipeline and interleave).
+pub fn step_cycles(cfg: &Config, w: &Workload, batch: usize) -> u64 {
+    let t = Timing::of(cfg);
+    w.training_gemms(batch).iter().map(|g| t.gemm_cycles(g.m, g.k, g.n)).sum()
 }
 
 /// Runs the cycle model over the workload's training GEMMs for every policy.
@@ -119,6 +127,7 @@ pub fn perf(cfg: &Config, w: &Workload, batch: usize) -> PerfReport {
         batch,
         rows: cfg.rows,
         cols: cfg.cols,
+        interleave: cfg.interleave,
         macs: macs_total,
         policies,
         gemms,
@@ -134,8 +143,15 @@ pub fn perf(cfg: &Config, w: &Workload, batch: usize) -> PerfReport {
 /// The report as markdown: totals, then one row per GEMM.
 pub fn markdown(r: &PerfReport) -> String {
     let mut s = format!(
-        "{} training step, batch {}, {}x{} array, {:.3e} MACs\n\n| policy | cycles | speed-up vs single | utilisation |\n|---|---:|---:|---:|\n",
-        r.workload, r.batch, r.rows, r.cols, r.macs as f64
+        "{} training step, batch {}, {}x{} array, interleave {} (tiles of {} x {} outputs), {:.3e} MACs\n\n| policy | cycles | speed-up vs single | utilisation |\n|---|---:|---:|---:|\n",
+        r.workload,
+        r.batch,
+        r.rows,
+        r.cols,
+        r.interleave,
+        r.interleave * r.rows,
+        r.cols,
+        r.macs as f64
     );
     for (name, p) in &r.policies {
         let _ = writeln!(s, "| {name} | {} | {:.3}x | {:.1} % |", p.cycles, p.speedup_vs_single, 100.0 * p.utilisation);

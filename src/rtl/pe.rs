@@ -7,7 +7,8 @@
 //! setting adds (FPnew's `PipeRegs`), the others are always there:
 //!
 //! ```text
-//! controller, unpack, reduce, significand products    [raw products]   pipeline >= 1
+//! controller, unpack, reduce                           [operands]       pipeline >= 4
+//! significand products                                 [raw products]   pipeline >= 1
 //! round the products                                   products
 //! product adder: align                                 [aligned pair]   pipeline >= 2
 //! product adder: add, leading zeros, normalise         [raw sum]        pipeline >= 3
@@ -15,8 +16,13 @@
 //! accumulate: acc = add(first ? +0 : acc, s)           acc              (the loop)
 //! ```
 //!
-//! Single-stream: unpack and product, `[raw product]` (pipeline >= 1), round, product,
-//! accumulate. Latency: [`crate::config::pe_latency`]. `en` marks a valid beat; `first`
+//! The operand register comes last in `pipeline` order because it cuts the stage the
+//! array sees, not the PE alone: operands and controls arrive from the neighbours'
+//! registers, and the controller's compare, the operand selection and the DSP product
+//! in one cycle were the array's critical path (`docs/fpga.md`).
+//!
+//! Single-stream: unpack, `[operands]` (pipeline >= 2), product, `[raw product]`
+//! (pipeline >= 1), round, product, accumulate. Latency: [`crate::config::pe_latency`]. `en` marks a valid beat; `first`
 //! starts a new accumulation from +0; `rst` (synchronous) clears the valid bits and the
 //! accumulator. Data registers load only on a valid beat and have no reset.
 
@@ -67,6 +73,14 @@ pub struct PeDual {
     norm_s: AddNorm,
     round_s: Round,
     acc_loop: Accumulate,
+    op_valid: Reg<Bit>,
+    op_first: Reg<Bit>,
+    op_ah: Reg<Bits<32>>,
+    op_bh: Reg<Bits<32>>,
+    op_al: Reg<Bits<32>>,
+    op_bl: Reg<Bits<32>>,
+    mul_en: Signal<Local, Bit>,
+    mul_in_first: Signal<Local, Bit>,
     mul_valid: Reg<Bit>,
     mul_first: Reg<Bit>,
     raw_hi: Reg<Bits<40>>,
@@ -90,6 +104,7 @@ pub struct PeDual {
     add_first: Signal<Local, Bit>,
     sround_valid: Signal<Local, Bit>,
     sround_first: Signal<Local, Bit>,
+    pipe_ops: Constant<Bit>,
     pipe_mul: Constant<Bit>,
     pipe_align: Constant<Bit>,
     pipe_norm: Constant<Bit>,
@@ -99,7 +114,8 @@ pub struct PeDual {
 /// (for the logic-depth table of `daa area`). With a smaller `pipeline`, a stage whose
 /// registers are absent joins the next one.
 pub const STAGES: &[(&[&str], &str)] = &[
-    (&["raw_hi", "raw_lo", "mul_valid", "mul_first"], "controller, unpack, reduce, significand products"),
+    (&["op_ah", "op_bh", "op_al", "op_bl", "op_valid", "op_first"], "controller, unpack, reduce"),
+    (&["raw_hi", "raw_lo", "mul_valid", "mul_first"], "significand products"),
     (&["p_hi", "p_lo", "prod_valid", "prod_first"], "round the products"),
     (&["aligned", "align_valid", "align_first"], "product adder: align"),
     (&["raw_s", "norm_valid", "norm_first"], "product adder: add, leading zeros, normalise"),
@@ -109,9 +125,10 @@ pub const STAGES: &[(&[&str], &str)] = &[
     (&["acc_reg"], "accumulate: round, the accumulator"),
 ];
 
-/// The registers a `pipeline` value adds: (after the products, after alignment, after normalisation).
-pub fn pipe_stages(pipeline: u32) -> (bool, bool, bool) {
-    (pipeline >= 1, pipeline >= 2, pipeline >= 3)
+/// The registers a `pipeline` value adds to a dual-stream PE, in the order they come:
+/// after the products, after alignment, after normalisation, after the operand selection.
+pub fn pipe_stages(pipeline: u32) -> [bool; 4] {
+    [pipeline >= 1, pipeline >= 2, pipeline >= 3, pipeline >= 4]
 }
 
 impl PeDual {
@@ -120,7 +137,7 @@ impl PeDual {
         let y = p.format.frac_bits();
         let reduces = p.policy.reduces();
         let lo_sig = if reduces { p.lo_bits + 1 } else { y + 1 };
-        let (mul, align, norm) = pipe_stages(p.pipeline);
+        let [mul, align, norm, ops] = pipe_stages(p.pipeline);
         PeDual {
             clock: Default::default(),
             rst: Default::default(),
@@ -147,6 +164,14 @@ impl PeDual {
             norm_s: AddNorm::default(),
             round_s: Round::default(),
             acc_loop: Accumulate::new(p.interleave),
+            op_valid: Default::default(),
+            op_first: Default::default(),
+            op_ah: Default::default(),
+            op_bh: Default::default(),
+            op_al: Default::default(),
+            op_bl: Default::default(),
+            mul_en: Default::default(),
+            mul_in_first: Default::default(),
             mul_valid: Default::default(),
             mul_first: Default::default(),
             raw_hi: Default::default(),
@@ -170,6 +195,7 @@ impl PeDual {
             add_first: Default::default(),
             sround_valid: Default::default(),
             sround_first: Default::default(),
+            pipe_ops: Constant::new(ops),
             pipe_mul: Constant::new(mul),
             pipe_align: Constant::new(align),
             pipe_norm: Constant::new(norm),
@@ -183,6 +209,12 @@ impl Logic for PeDual {
         dff_setup!(
             self,
             clock,
+            op_valid,
+            op_first,
+            op_ah,
+            op_bh,
+            op_al,
+            op_bl,
             mul_valid,
             mul_first,
             raw_hi,
@@ -201,7 +233,7 @@ impl Logic for PeDual {
             sum_first,
             s
         );
-        comment!("Stage: controller, unpack, low-path reduction, significand products.");
+        comment!("Stage: controller, unpack, low-path reduction.");
         self.ctrl.a0.next = self.a0.val();
         self.ctrl.b0.next = self.b0.val();
         self.ctrl.a1.next = self.a1.val();
@@ -213,17 +245,38 @@ impl Logic for PeDual {
         self.unpack_bl.code.next = self.ctrl.bl.val();
         self.reduce_a.x.next = self.unpack_al.bits.val();
         self.reduce_b.x.next = self.unpack_bl.bits.val();
-        self.mul_hi.a.next = self.unpack_ah.bits.val();
-        self.mul_hi.b.next = self.unpack_bh.bits.val();
-        self.mul_lo.a.next = self.reduce_a.y.val();
-        self.mul_lo.b.next = self.reduce_b.y.val();
+        if self.pipe_ops.val() {
+            comment!("Pipeline register after the operand selection (pipeline >= 4).");
+            self.op_valid.d.next = self.en.val();
+            if self.en.val() {
+                self.op_ah.d.next = self.unpack_ah.bits.val();
+                self.op_bh.d.next = self.unpack_bh.bits.val();
+                self.op_al.d.next = self.reduce_a.y.val();
+                self.op_bl.d.next = self.reduce_b.y.val();
+                self.op_first.d.next = self.first.val();
+            }
+            self.mul_hi.a.next = self.op_ah.q.val();
+            self.mul_hi.b.next = self.op_bh.q.val();
+            self.mul_lo.a.next = self.op_al.q.val();
+            self.mul_lo.b.next = self.op_bl.q.val();
+            self.mul_en.next = self.op_valid.q.val();
+            self.mul_in_first.next = self.op_first.q.val();
+        } else {
+            self.mul_hi.a.next = self.unpack_ah.bits.val();
+            self.mul_hi.b.next = self.unpack_bh.bits.val();
+            self.mul_lo.a.next = self.reduce_a.y.val();
+            self.mul_lo.b.next = self.reduce_b.y.val();
+            self.mul_en.next = self.en.val();
+            self.mul_in_first.next = self.first.val();
+        }
+        comment!("Stage: significand products.");
         if self.pipe_mul.val() {
             comment!("Pipeline register after the significand products (pipeline >= 1).");
-            self.mul_valid.d.next = self.en.val();
-            if self.en.val() {
+            self.mul_valid.d.next = self.mul_en.val();
+            if self.mul_en.val() {
                 self.raw_hi.d.next = self.mul_hi.raw.val();
                 self.raw_lo.d.next = self.mul_lo.raw.val();
-                self.mul_first.d.next = self.first.val();
+                self.mul_first.d.next = self.mul_in_first.val();
             }
             self.round_hi.raw.next = self.raw_hi.q.val();
             self.round_lo.raw.next = self.raw_lo.q.val();
@@ -232,8 +285,8 @@ impl Logic for PeDual {
         } else {
             self.round_hi.raw.next = self.mul_hi.raw.val();
             self.round_lo.raw.next = self.mul_lo.raw.val();
-            self.round_valid.next = self.en.val();
-            self.round_first.next = self.first.val();
+            self.round_valid.next = self.mul_en.val();
+            self.round_first.next = self.mul_in_first.val();
         }
         comment!("Stage: round both products; registered.");
         self.prod_valid.d.next = self.round_valid.val();
@@ -290,6 +343,7 @@ impl Logic for PeDual {
         self.acc_loop.s.next = self.s.q.val();
         comment!("Synchronous reset: the valid bits (and, in the loop, the accumulators).");
         if self.rst.val() {
+            self.op_valid.d.next = false;
             self.mul_valid.d.next = false;
             self.prod_valid.d.next = false;
             self.align_valid.d.next = false;
@@ -322,6 +376,12 @@ pub struct PeSingle {
     mul_hi: MulRaw,
     round_hi: Round,
     acc_loop: Accumulate,
+    op_valid: Reg<Bit>,
+    op_first: Reg<Bit>,
+    op_a: Reg<Bits<32>>,
+    op_b: Reg<Bits<32>>,
+    mul_en: Signal<Local, Bit>,
+    mul_in_first: Signal<Local, Bit>,
     mul_valid: Reg<Bit>,
     mul_first: Reg<Bit>,
     raw_hi: Reg<Bits<40>>,
@@ -330,6 +390,7 @@ pub struct PeSingle {
     p_hi: Reg<Bits<32>>,
     round_valid: Signal<Local, Bit>,
     round_first: Signal<Local, Bit>,
+    pipe_ops: Constant<Bit>,
     pipe_mul: Constant<Bit>,
 }
 
@@ -349,6 +410,12 @@ impl PeSingle {
             mul_hi: MulRaw::new(p.format.frac_bits() + 1),
             round_hi: Round::default(),
             acc_loop: Accumulate::new(p.interleave),
+            op_valid: Default::default(),
+            op_first: Default::default(),
+            op_a: Default::default(),
+            op_b: Default::default(),
+            mul_en: Default::default(),
+            mul_in_first: Default::default(),
             mul_valid: Default::default(),
             mul_first: Default::default(),
             raw_hi: Default::default(),
@@ -357,7 +424,8 @@ impl PeSingle {
             p_hi: Default::default(),
             round_valid: Default::default(),
             round_first: Default::default(),
-            pipe_mul: Constant::new(pipe_stages(p.pipeline).0),
+            pipe_ops: Constant::new(p.pipeline >= crate::config::useful_pipeline(Policy::Single)),
+            pipe_mul: Constant::new(pipe_stages(p.pipeline)[0]),
         }
     }
 }
@@ -365,26 +433,43 @@ impl PeSingle {
 impl Logic for PeSingle {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, mul_valid, mul_first, raw_hi, prod_valid, prod_first, p_hi);
-        comment!("Stage: unpack and the significand product.");
+        dff_setup!(self, clock, op_valid, op_first, op_a, op_b, mul_valid, mul_first, raw_hi, prod_valid, prod_first, p_hi);
+        comment!("Stage: unpack.");
         self.unpack_a.code.next = self.a0.val();
         self.unpack_b.code.next = self.b0.val();
-        self.mul_hi.a.next = self.unpack_a.bits.val();
-        self.mul_hi.b.next = self.unpack_b.bits.val();
+        if self.pipe_ops.val() {
+            comment!("Pipeline register after unpacking (pipeline >= 2).");
+            self.op_valid.d.next = self.en.val();
+            if self.en.val() {
+                self.op_a.d.next = self.unpack_a.bits.val();
+                self.op_b.d.next = self.unpack_b.bits.val();
+                self.op_first.d.next = self.first.val();
+            }
+            self.mul_hi.a.next = self.op_a.q.val();
+            self.mul_hi.b.next = self.op_b.q.val();
+            self.mul_en.next = self.op_valid.q.val();
+            self.mul_in_first.next = self.op_first.q.val();
+        } else {
+            self.mul_hi.a.next = self.unpack_a.bits.val();
+            self.mul_hi.b.next = self.unpack_b.bits.val();
+            self.mul_en.next = self.en.val();
+            self.mul_in_first.next = self.first.val();
+        }
+        comment!("Stage: the significand product.");
         if self.pipe_mul.val() {
             comment!("Pipeline register after the significand product (pipeline >= 1).");
-            self.mul_valid.d.next = self.en.val();
-            if self.en.val() {
+            self.mul_valid.d.next = self.mul_en.val();
+            if self.mul_en.val() {
                 self.raw_hi.d.next = self.mul_hi.raw.val();
-                self.mul_first.d.next = self.first.val();
+                self.mul_first.d.next = self.mul_in_first.val();
             }
             self.round_hi.raw.next = self.raw_hi.q.val();
             self.round_valid.next = self.mul_valid.q.val();
             self.round_first.next = self.mul_first.q.val();
         } else {
             self.round_hi.raw.next = self.mul_hi.raw.val();
-            self.round_valid.next = self.en.val();
-            self.round_first.next = self.first.val();
+            self.round_valid.next = self.mul_en.val();
+            self.round_first.next = self.mul_in_first.val();
         }
         comment!("Stage: round the product; registered.");
         self.prod_valid.d.next = self.round_valid.val();
@@ -400,6 +485,7 @@ impl Logic for PeSingle {
         self.acc_loop.s.next = self.p_hi.q.val();
         comment!("Synchronous reset: the valid bits (and, in the loop, the accumulators).");
         if self.rst.val() {
+            self.op_valid.d.next = false;
             self.mul_valid.d.next = false;
             self.prod_valid.d.next = false;
         }
