@@ -99,8 +99,8 @@ pub const MAX_PIPELINE: u32 = 4;
 pub const MAX_INTERLEAVE: u32 = 8;
 
 /// Register stages of the accumulation adder the loop can hold: after its alignment, after
-/// its normalisation, and the accumulator itself (`docs/pe.md`).
-pub const MAX_ACC_STAGES: u32 = 3;
+/// its normalisation, after its operand ordering, and the accumulator itself (`docs/pe.md`).
+pub const MAX_ACC_STAGES: u32 = 4;
 
 /// Stages of the accumulation adder with `interleave` N: the loop spans N cycles, so up to N
 /// of its registers may sit in the adder; beyond [`MAX_ACC_STAGES`] the rest are plain

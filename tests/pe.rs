@@ -90,7 +90,8 @@ fn emission_is_deterministic_named_headed_and_clean() {
         }
         let names: Vec<&str> = a.iter().map(|f| f.module.strip_prefix(c.name.as_str()).unwrap()).collect();
         let y1 = c.format.frac_bits() + 1;
-        let mut expect = vec!["_acc".to_string(), "_fadd_align".into(), "_fadd_norm".into(), "_fmul_raw".into()];
+        let mut expect = vec!["_acc".to_string(), "_fadd_norm".into(), "_fadd_order".into(), "_fadd_shift".into()];
+        expect.push("_fmul_raw".into());
         expect.extend(["_lzc32".into(), format!("_mul{y1}x{y1}"), "_pe".into(), "_pe_core".into(), "_round".into()]);
         expect.push("_unpack".into());
         if c.policy.is_dual() {
@@ -188,7 +189,7 @@ fn yosys_synthesizes_and_checks_the_pe() {
             yosys::synth(&pe_files(&c).unwrap(), &format!("{}_pe", c.name)).unwrap().flops
         })
         .collect();
-    let added = [0, 2 * 40 + 2, 64 + 2, 40 + 2];
+    let added = [0, 2 * 40 + 2, 64 + 2, 40 + 2, 4 * 32 + 2];
     for p in 1..deep.len() {
         assert!(deep[p] > deep[p - 1] && deep[p] <= deep[p - 1] + added[p], "pipeline {p}: {deep:?}");
     }
@@ -201,7 +202,7 @@ fn yosys_synthesizes_and_checks_the_pe() {
             yosys::synth(&pe_files(&c).unwrap(), &format!("{}_pe", c.name)).unwrap().flops
         })
         .collect();
-    let added = [0, 64 + 1, 40 + 1, 32, 2 * 32];
+    let added = [0, 64 + 1, 40 + 1, 69 + 1, 2 * 32];
     for k in 1..ring.len() {
         assert!(ring[k] > ring[k - 1] && ring[k] <= ring[k - 1] + added[k], "interleave step {k}: {ring:?}");
     }
@@ -294,9 +295,9 @@ fn a_broken_unit_or_pe_is_caught_and_reported_field_by_field() {
     // A PE whose accumulator ignores `first`: caught at the first accumulation boundary.
     let mut pe = pe_files(&c).unwrap();
     let acc = pe.iter_mut().find(|f| f.module.ends_with("_acc")).unwrap();
-    let marker = "assign align_a = (valid & first) ? POS_ZERO : acc_reg;";
+    let marker = "assign order_a = (valid & first) ? POS_ZERO : acc_reg;";
     assert!(acc.text.contains(marker), "{}", acc.text);
-    acc.text = acc.text.replace(marker, "assign align_a = acc_reg;");
+    acc.text = acc.text.replace(marker, "assign order_a = acc_reg;");
     let r = verify_pe_files(&c, &pe, 5000, 1, "daa verify --pe --format bf16").unwrap();
     assert!(r.mismatches > 0);
     assert!(r.examples[0].contains("MISMATCH in the PE at cycle"), "{}", r.examples[0]);

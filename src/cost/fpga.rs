@@ -158,7 +158,8 @@ fn pe_registered(cfg: &Config) -> Result<(Vec<RtlFile>, String)> {
     let module = format!("{}_pe_reg", cfg.name);
     let dual = cfg.policy.is_dual();
     let ops: &[&str] = if dual { &["a0", "b0", "a1", "b1"] } else { &["a0", "b0"] };
-    let mut ports = String::from("    input  wire clock,\n    input  wire rst,\n    input  wire en,\n    input  wire first,\n");
+    let mut ports =
+        String::from("    input  wire clock,\n    input  wire rst,\n    input  wire en,\n    input  wire first,\n");
     let mut regs = String::from("    reg r_rst, r_en, r_first;\n");
     let mut load = String::from("        r_rst <= rst;\n        r_en <= en;\n        r_first <= first;\n");
     let mut conns = String::from(".clock(clock), .rst(r_rst), .en(r_en), .first(r_first)");
@@ -483,15 +484,7 @@ pub fn fpga(
     let pe = pe_files(cfg)?;
     results.push(xilinx(&format!("pe pipeline={}", cfg.pipeline), &pe, &format!("{}_pe", cfg.name))?);
     bar.inc(1);
-    Ok(FpgaReport {
-        tools,
-        results,
-        workload: workload.name.clone(),
-        batch,
-        rows: cfg.rows,
-        cols: cfg.cols,
-        sweep,
-    })
+    Ok(FpgaReport { tools, results, workload: workload.name.clone(), batch, rows: cfg.rows, cols: cfg.cols, sweep })
 }
 
 /// Each policy's setting with the shortest time to result (ties: the earlier setting).
@@ -536,9 +529,7 @@ pub fn markdown(cfg: &Config, r: &FpgaReport) -> String {
     let fmax =
         |d: &str| r.results.iter().find(|x| x.design == d && x.flow.starts_with("ecp5")).and_then(|x| x.fmax_mhz);
     let deepest = useful_pipeline(cfg.policy);
-    if let (Some(pe), Some(fadd)) =
-        (fmax(&pe_design(cfg.policy, deepest, 1)), fmax("fadd (registered, one cycle)"))
-    {
+    if let (Some(pe), Some(fadd)) = (fmax(&pe_design(cfg.policy, deepest, 1)), fmax("fadd (registered, one cycle)")) {
         s += &format!(
             "\nPE at pipeline={deepest}, interleave=1: {pe:.1} MHz = {:.0} % of the one-cycle fadd between registers ({fadd:.1} MHz).\n",
             100.0 * pe / fadd
@@ -572,10 +563,9 @@ pub fn markdown(cfg: &Config, r: &FpgaReport) -> String {
             b.time_ms.unwrap_or(f64::NAN)
         );
     }
-    if let (Some(p), Some(single)) = (
-        best.iter().find(|b| b.policy == cfg.policy.name()),
-        best.iter().find(|b| b.policy == "single"),
-    ) {
+    if let (Some(p), Some(single)) =
+        (best.iter().find(|b| b.policy == cfg.policy.name()), best.iter().find(|b| b.policy == "single"))
+    {
         if p.policy != "single" {
             let _ = writeln!(
                 s,

@@ -10,11 +10,15 @@
 //!
 //! ```text
 //! a = (valid & first) ? +0 : tail        b = valid ? s : -0
-//! fadd_align            [acc_aligned]  N >= 2
+//! fadd_order            [acc_ordered]  N >= 4
+//! fadd_shift            [acc_aligned]  N >= 2
 //! fadd_norm             [acc_raw]      N >= 3
 //! round                 acc            (the PE's output)
-//! delay registers       ring1 .. ring(N-3), tail = the last one (or acc)
+//! delay registers       ring1 .. ring(N-4), tail = the last one (or acc)
 //! ```
+//!
+//! The cuts come in the order that shortens the longest stage on ECP5: alignment
+//! (ordering and shifting together) was the longest at N = 3 (`docs/fpga.md`).
 //!
 //! An element at the adder's inputs in cycle t is back there in cycle t + N, so the N
 //! elements a PE holds each see their terms in order, N cycles apart, and no path closes
@@ -24,7 +28,7 @@
 //! reach the accumulator as +0.
 
 use super::c;
-use super::fadd::{AddAlign, AddNorm};
+use super::fadd::{AddNorm, AddOrder, AddShift};
 use super::hdl::Reg;
 use super::round::Round;
 use crate::config::{acc_stages, MAX_ACC_STAGES, MAX_INTERLEAVE};
@@ -48,9 +52,12 @@ pub struct Accumulate {
     pub s: Signal<In, Bits<32>>,
     /// The accumulator the last edge wrote (binary32).
     pub acc: Signal<Out, Bits<32>>,
-    align: AddAlign,
+    order: AddOrder,
+    shifter: AddShift,
     norm: AddNorm,
     round: Round,
+    acc_ordered: Reg<Bits<69>>,
+    order_live: Reg<Bit>,
     acc_aligned: Reg<Bits<64>>,
     align_live: Reg<Bit>,
     acc_raw: Reg<Bits<40>>,
@@ -60,16 +67,15 @@ pub struct Accumulate {
     ring2: Reg<Bits<32>>,
     ring3: Reg<Bits<32>>,
     ring4: Reg<Bits<32>>,
-    ring5: Reg<Bits<32>>,
     tail: Signal<Local, Bits<32>>,
     round_live: Signal<Local, Bit>,
+    pipe_order: Constant<Bit>,
     pipe_align: Constant<Bit>,
     pipe_norm: Constant<Bit>,
     delay1: Constant<Bit>,
     delay2: Constant<Bit>,
     delay3: Constant<Bit>,
     delay4: Constant<Bit>,
-    delay5: Constant<Bit>,
     pos_zero: Constant<Bits<32>>,
     neg_zero: Constant<Bits<32>>,
 }
@@ -88,9 +94,12 @@ impl Accumulate {
             first: Default::default(),
             s: Default::default(),
             acc: Default::default(),
-            align: Default::default(),
+            order: Default::default(),
+            shifter: Default::default(),
             norm: Default::default(),
             round: Default::default(),
+            acc_ordered: Default::default(),
+            order_live: Default::default(),
             acc_aligned: Default::default(),
             align_live: Default::default(),
             acc_raw: Default::default(),
@@ -100,16 +109,15 @@ impl Accumulate {
             ring2: Default::default(),
             ring3: Default::default(),
             ring4: Default::default(),
-            ring5: Default::default(),
             tail: Default::default(),
             round_live: Default::default(),
+            pipe_order: Constant::new(stages >= 4),
             pipe_align: Constant::new(stages >= 2),
             pipe_norm: Constant::new(stages >= 3),
             delay1: delay(1),
             delay2: delay(2),
             delay3: delay(3),
             delay4: delay(4),
-            delay5: delay(5),
             pos_zero: c(0),
             neg_zero: c(0x8000_0000),
         }
@@ -122,6 +130,8 @@ impl Logic for Accumulate {
         dff_setup!(
             self,
             clock,
+            acc_ordered,
+            order_live,
             acc_aligned,
             align_live,
             acc_raw,
@@ -130,8 +140,7 @@ impl Logic for Accumulate {
             ring1,
             ring2,
             ring3,
-            ring4,
-            ring5
+            ring4
         );
         comment!("The value leaving the ring: the accumulator, or the last delay register.");
         self.tail.next = self.acc_reg.q.val();
@@ -147,25 +156,33 @@ impl Logic for Accumulate {
         if self.delay4.val() {
             self.tail.next = self.ring4.q.val();
         }
-        if self.delay5.val() {
-            self.tail.next = self.ring5.q.val();
-        }
         comment!("Operands: +0 starts an element; -0 is the idle term (it changes no value).");
-        self.align.a.next = self.tail.val();
+        self.order.a.next = self.tail.val();
         if self.valid.val() & self.first.val() {
-            self.align.a.next = self.pos_zero.val();
+            self.order.a.next = self.pos_zero.val();
         }
-        self.align.b.next = self.neg_zero.val();
+        self.order.b.next = self.neg_zero.val();
         if self.valid.val() {
-            self.align.b.next = self.s.val();
+            self.order.b.next = self.s.val();
+        }
+        if self.pipe_order.val() {
+            comment!("Adder stage register after ordering (interleave >= 4).");
+            self.acc_ordered.d.next = self.order.ordered.val();
+            self.order_live.d.next = true;
+            self.shifter.ordered.next = self.acc_ordered.q.val();
+        } else {
+            self.shifter.ordered.next = self.order.ordered.val();
         }
         if self.pipe_align.val() {
             comment!("Adder stage register after alignment (interleave >= 2).");
-            self.acc_aligned.d.next = self.align.aligned.val();
+            self.acc_aligned.d.next = self.shifter.aligned.val();
             self.align_live.d.next = true;
+            if self.pipe_order.val() {
+                self.align_live.d.next = self.order_live.q.val();
+            }
             self.norm.aligned.next = self.acc_aligned.q.val();
         } else {
-            self.norm.aligned.next = self.align.aligned.val();
+            self.norm.aligned.next = self.shifter.aligned.val();
         }
         if self.pipe_norm.val() {
             comment!("Adder stage register after normalisation (interleave >= 3).");
@@ -198,11 +215,9 @@ impl Logic for Accumulate {
         if self.delay4.val() {
             self.ring4.d.next = self.ring3.q.val();
         }
-        if self.delay5.val() {
-            self.ring5.d.next = self.ring4.q.val();
-        }
         comment!("Synchronous reset: every accumulator +0, the adder's stages empty.");
         if self.rst.val() {
+            self.order_live.d.next = false;
             self.align_live.d.next = false;
             self.norm_live.d.next = false;
             self.acc_reg.d.next = self.pos_zero.val();
@@ -210,7 +225,6 @@ impl Logic for Accumulate {
             self.ring2.d.next = self.pos_zero.val();
             self.ring3.d.next = self.pos_zero.val();
             self.ring4.d.next = self.pos_zero.val();
-            self.ring5.d.next = self.pos_zero.val();
         }
         self.acc.next = self.acc_reg.q.val();
     }

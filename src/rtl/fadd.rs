@@ -1,38 +1,43 @@
 //! `fadd`: binary32 sum with RNE, DAZ/FTZ, canonical NaN and IEEE signed zeros.
 //!
 //! Golden counterpart: [`crate::golden::arith::add`] (algorithm: [`crate::golden::softfloat::add`]).
-//! Three pieces, so that the PE can put pipeline registers between them:
+//! Four pieces, so that the PE can put pipeline registers between them:
 //!
-//! 1. [`AddAlign`]: order the operands by magnitude, align the smaller one with a
-//!    log-depth shifter, three guard bits and the shifted-out bits jammed into the last
-//!    one, which makes the final nearest-even rounding exact;
-//! 2. [`AddNorm`]: add or subtract (never negative), count the leading zeros with a tree
+//! 1. [`AddOrder`]: special operands, order the operands by magnitude, the alignment
+//!    shift from the exponent difference;
+//! 2. [`AddShift`]: align the smaller one with a log-depth shifter, three guard bits and
+//!    the shifted-out bits jammed into the last one, which makes the final nearest-even
+//!    rounding exact;
+//! 3. [`AddNorm`]: add or subtract (never negative), count the leading zeros with a tree
 //!    and normalise with a log-depth shifter;
-//! 3. the shared [`Round`].
+//! 4. the shared [`Round`].
+//!
+//! Ordering and shifting are two pieces because together they were the longest stage of
+//! the pipelined accumulation loop on ECP5 (`docs/fpga.md`).
 //!
 //! A subnormal sum of two normal numbers is always exact, so FTZ needs no rounding.
-//! [`Fadd`] is the three combined: the accumulation adder, and the unit the checks see.
+//! [`Fadd`] is the four combined: the accumulation adder, and the unit the checks see.
 
 use super::c;
 use super::leaf::Lzc;
 use super::round::Round;
 use rust_hdl::prelude::*;
 
-/// Width of an aligned operand pair (`AddAlign` -> `AddNorm`).
-pub const ALIGNED_BITS: usize = 64;
+/// Width of an ordered pair (`AddOrder` -> `AddShift`).
+pub const ORDERED_BITS: usize = 69;
 
-/// The aligned pair, most significant field first: `nan` (63), `inf` (62), `sub` (61),
-/// `sign` of the larger operand (60), `zsign` = sign of an exactly zero sum (59),
-/// `exp` of the larger operand (58:51), its significand with hidden bit (50:27), the
-/// smaller one's aligned 27-bit significand with guard, round and sticky bits (26:0).
+/// The ordered pair, most significant field first: `nan` (68), `inf` (67), `sub` (66),
+/// `sign` of the larger operand (65), `zsign` = sign of an exactly zero sum (64), `exp` of
+/// the larger operand (63:56), its significand with hidden bit (55:32), the smaller one's
+/// significand with hidden bit and three zero guard bits (31:5), the alignment shift (4:0).
 #[derive(LogicBlock)]
-pub struct AddAlign {
+pub struct AddOrder {
     /// First addend (binary32).
     pub a: Signal<In, Bits<32>>,
     /// Second addend (binary32).
     pub b: Signal<In, Bits<32>>,
-    /// The aligned pair.
-    pub aligned: Signal<Out, Bits<64>>,
+    /// The ordered pair.
+    pub ordered: Signal<Out, Bits<69>>,
     ea: Signal<Local, Bits<8>>,
     eb: Signal<Local, Bits<8>>,
     inf_a: Signal<Local, Bit>,
@@ -49,27 +54,16 @@ pub struct AddAlign {
     shift: Signal<Local, Bits<5>>,
     sig_big: Signal<Local, Bits<24>>,
     sig_small: Signal<Local, Bits<27>>,
-    v16: Signal<Local, Bits<27>>,
-    v8: Signal<Local, Bits<27>>,
-    v4: Signal<Local, Bits<27>>,
-    v2: Signal<Local, Bits<27>>,
-    v1: Signal<Local, Bits<27>>,
-    t16: Signal<Local, Bit>,
-    t8: Signal<Local, Bit>,
-    t4: Signal<Local, Bit>,
-    t2: Signal<Local, Bit>,
-    t1: Signal<Local, Bit>,
-    aligned_small: Signal<Local, Bits<27>>,
     exp_max: Constant<Bits<8>>,
     shift_sat: Constant<Bits<5>>,
 }
 
-impl Default for AddAlign {
+impl Default for AddOrder {
     fn default() -> Self {
-        AddAlign {
+        AddOrder {
             a: Default::default(),
             b: Default::default(),
-            aligned: Default::default(),
+            ordered: Default::default(),
             ea: Default::default(),
             eb: Default::default(),
             inf_a: Default::default(),
@@ -86,24 +80,13 @@ impl Default for AddAlign {
             shift: Default::default(),
             sig_big: Default::default(),
             sig_small: Default::default(),
-            v16: Default::default(),
-            v8: Default::default(),
-            v4: Default::default(),
-            v2: Default::default(),
-            v1: Default::default(),
-            t16: Default::default(),
-            t8: Default::default(),
-            t4: Default::default(),
-            t2: Default::default(),
-            t1: Default::default(),
-            aligned_small: Default::default(),
             exp_max: c(0xFF),
             shift_sat: c(31),
         }
     }
 }
 
-impl Logic for AddAlign {
+impl Logic for AddOrder {
     #[hdl_gen]
     fn update(&mut self) {
         comment!("Special operands: NaN in, or Inf - Inf, is NaN; otherwise an Inf wins.");
@@ -135,7 +118,7 @@ impl Logic for AddAlign {
         if !self.e_small.val().any() {
             self.sig_small.next = 0.into();
         }
-        comment!("Align: shift right by the exponent difference; from 32 on, everything is sticky.");
+        comment!("The alignment shift: the exponent difference; from 32 on, everything is sticky.");
         comment!("Both differences are formed while the magnitudes are compared.");
         self.diff_ab.next = self.ea.val() - self.eb.val();
         self.diff_ba.next = self.eb.val() - self.ea.val();
@@ -147,12 +130,58 @@ impl Logic for AddAlign {
         if self.diff.val().get_bits::<3>(5).any() {
             self.shift.next = self.shift_sat.val();
         }
+        self.ordered.next = (bit_cast::<69, 1>(self.nan.val().into()) << 68)
+            | (bit_cast::<69, 1>((self.inf_a.val() | self.inf_b.val()).into()) << 67)
+            | (bit_cast::<69, 1>((self.a.val().get_bit(31) ^ self.b.val().get_bit(31)).into()) << 66)
+            | (bit_cast::<69, 1>(self.op_big.val().get_bit(31).into()) << 65)
+            | (bit_cast::<69, 1>((self.a.val().get_bit(31) & self.b.val().get_bit(31)).into()) << 64)
+            | (bit_cast::<69, 8>(self.e_big.val()) << 56)
+            | (bit_cast::<69, 24>(self.sig_big.val()) << 32)
+            | (bit_cast::<69, 27>(self.sig_small.val()) << 5)
+            | bit_cast::<69, 5>(self.shift.val());
+    }
+}
+
+/// Width of an aligned operand pair (`AddShift` -> `AddNorm`).
+pub const ALIGNED_BITS: usize = 64;
+
+/// Ordered pair -> aligned pair: the smaller significand shifted right by a log-depth
+/// shifter, three guard bits and the shifted-out bits jammed into the last one, which
+/// makes the final nearest-even rounding exact.
+///
+/// The aligned pair, most significant field first: `nan` (63), `inf` (62), `sub` (61),
+/// `sign` (60), `zsign` (59), `exp` (58:51), the larger significand (50:27), the smaller
+/// one's aligned 27-bit significand with guard, round and sticky bits (26:0).
+#[derive(LogicBlock, Default)]
+pub struct AddShift {
+    /// The ordered pair from [`AddOrder`].
+    pub ordered: Signal<In, Bits<69>>,
+    /// The aligned pair.
+    pub aligned: Signal<Out, Bits<64>>,
+    shift: Signal<Local, Bits<5>>,
+    v16: Signal<Local, Bits<27>>,
+    v8: Signal<Local, Bits<27>>,
+    v4: Signal<Local, Bits<27>>,
+    v2: Signal<Local, Bits<27>>,
+    v1: Signal<Local, Bits<27>>,
+    t16: Signal<Local, Bit>,
+    t8: Signal<Local, Bit>,
+    t4: Signal<Local, Bit>,
+    t2: Signal<Local, Bit>,
+    t1: Signal<Local, Bit>,
+    aligned_small: Signal<Local, Bits<27>>,
+}
+
+impl Logic for AddShift {
+    #[hdl_gen]
+    fn update(&mut self) {
         comment!("A log-depth shifter, 16, 8, 4, 2, 1; each stage ORs the bits it drops into a sticky bit.");
-        self.v16.next = self.sig_small.val();
+        self.shift.next = self.ordered.val().get_bits::<5>(0);
+        self.v16.next = self.ordered.val().get_bits::<27>(5);
         self.t16.next = false;
         if self.shift.val().get_bit(4) {
-            self.v16.next = self.sig_small.val() >> 16;
-            self.t16.next = self.sig_small.val().get_bits::<16>(0).any();
+            self.v16.next = self.ordered.val().get_bits::<27>(5) >> 16;
+            self.t16.next = self.ordered.val().get_bits::<16>(5).any();
         }
         self.v8.next = self.v16.val();
         self.t8.next = false;
@@ -182,13 +211,8 @@ impl Logic for AddAlign {
             | bit_cast::<27, 1>(
                 (self.t16.val() | self.t8.val() | self.t4.val() | self.t2.val() | self.t1.val()).into(),
             );
-        self.aligned.next = (bit_cast::<64, 1>(self.nan.val().into()) << 63)
-            | (bit_cast::<64, 1>((self.inf_a.val() | self.inf_b.val()).into()) << 62)
-            | (bit_cast::<64, 1>((self.a.val().get_bit(31) ^ self.b.val().get_bit(31)).into()) << 61)
-            | (bit_cast::<64, 1>(self.op_big.val().get_bit(31).into()) << 60)
-            | (bit_cast::<64, 1>((self.a.val().get_bit(31) & self.b.val().get_bit(31)).into()) << 59)
-            | (bit_cast::<64, 8>(self.e_big.val()) << 51)
-            | (bit_cast::<64, 24>(self.sig_big.val()) << 27)
+        comment!("Flags, exponent and the larger significand pass through.");
+        self.aligned.next = (bit_cast::<64, 37>(self.ordered.val().get_bits::<37>(32)) << 27)
             | bit_cast::<64, 27>(self.aligned_small.val());
     }
 }
@@ -196,7 +220,7 @@ impl Logic for AddAlign {
 /// Aligned pair -> raw sum (layout in [`super::round`]).
 #[derive(LogicBlock, Default)]
 pub struct AddNorm {
-    /// The aligned pair from [`AddAlign`].
+    /// The aligned pair from [`AddShift`].
     pub aligned: Signal<In, Bits<64>>,
     /// The unrounded, normalised sum.
     pub raw: Signal<Out, Bits<40>>,
@@ -240,7 +264,7 @@ impl Logic for AddNorm {
     }
 }
 
-/// binary32 + binary32 -> binary32: [`AddAlign`], [`AddNorm`], [`Round`].
+/// binary32 + binary32 -> binary32: [`AddOrder`], [`AddShift`], [`AddNorm`], [`Round`].
 #[derive(LogicBlock, Default)]
 pub struct Fadd {
     /// First addend (binary32).
@@ -249,7 +273,8 @@ pub struct Fadd {
     pub b: Signal<In, Bits<32>>,
     /// `add(a, b)`.
     pub s: Signal<Out, Bits<32>>,
-    align: AddAlign,
+    order: AddOrder,
+    shifter: AddShift,
     norm: AddNorm,
     round: Round,
 }
@@ -257,9 +282,10 @@ pub struct Fadd {
 impl Logic for Fadd {
     #[hdl_gen]
     fn update(&mut self) {
-        self.align.a.next = self.a.val();
-        self.align.b.next = self.b.val();
-        self.norm.aligned.next = self.align.aligned.val();
+        self.order.a.next = self.a.val();
+        self.order.b.next = self.b.val();
+        self.shifter.ordered.next = self.order.ordered.val();
+        self.norm.aligned.next = self.shifter.aligned.val();
         self.round.raw.next = self.norm.raw.val();
         self.s.next = self.round.y.val();
     }

@@ -27,7 +27,7 @@
 //! accumulator. Data registers load only on a valid beat and have no reset.
 
 use super::acc::Accumulate;
-use super::fadd::{AddAlign, AddNorm};
+use super::fadd::{AddNorm, AddOrder, AddShift};
 use super::fmul::MulRaw;
 use super::hdl::Reg;
 use super::round::Round;
@@ -69,7 +69,8 @@ pub struct PeDual {
     mul_lo: MulRaw,
     round_hi: Round,
     round_lo: Round,
-    align_s: AddAlign,
+    order_s: AddOrder,
+    shifter_s: AddShift,
     norm_s: AddNorm,
     round_s: Round,
     acc_loop: Accumulate,
@@ -120,7 +121,8 @@ pub const STAGES: &[(&[&str], &str)] = &[
     (&["aligned", "align_valid", "align_first"], "product adder: align"),
     (&["raw_s", "norm_valid", "norm_first"], "product adder: add, leading zeros, normalise"),
     (&["s", "sum_valid", "sum_first"], "product adder: round"),
-    (&["acc_aligned", "align_live"], "accumulate: align (interleave >= 2)"),
+    (&["acc_ordered", "order_live"], "accumulate: order (interleave >= 4)"),
+    (&["acc_aligned", "align_live"], "accumulate: shift (interleave >= 2)"),
     (&["acc_raw", "norm_live"], "accumulate: add, leading zeros, normalise (interleave >= 3)"),
     (&["acc_reg"], "accumulate: round, the accumulator"),
 ];
@@ -160,7 +162,8 @@ impl PeDual {
             mul_lo: MulRaw::new(lo_sig),
             round_hi: Round::default(),
             round_lo: Round::default(),
-            align_s: AddAlign::default(),
+            order_s: AddOrder::default(),
+            shifter_s: AddShift::default(),
             norm_s: AddNorm::default(),
             round_s: Round::default(),
             acc_loop: Accumulate::new(p.interleave),
@@ -296,20 +299,21 @@ impl Logic for PeDual {
             self.prod_first.d.next = self.round_first.val();
         }
         comment!("Stage: the product adder, s = add(p_hi, p_lo): align.");
-        self.align_s.a.next = self.p_hi.q.val();
-        self.align_s.b.next = self.p_lo.q.val();
+        self.order_s.a.next = self.p_hi.q.val();
+        self.order_s.b.next = self.p_lo.q.val();
+        self.shifter_s.ordered.next = self.order_s.ordered.val();
         if self.pipe_align.val() {
             comment!("Pipeline register after alignment (pipeline >= 2).");
             self.align_valid.d.next = self.prod_valid.q.val();
             if self.prod_valid.q.val() {
-                self.aligned.d.next = self.align_s.aligned.val();
+                self.aligned.d.next = self.shifter_s.aligned.val();
                 self.align_first.d.next = self.prod_first.q.val();
             }
             self.norm_s.aligned.next = self.aligned.q.val();
             self.add_valid.next = self.align_valid.q.val();
             self.add_first.next = self.align_first.q.val();
         } else {
-            self.norm_s.aligned.next = self.align_s.aligned.val();
+            self.norm_s.aligned.next = self.shifter_s.aligned.val();
             self.add_valid.next = self.prod_valid.q.val();
             self.add_first.next = self.prod_first.q.val();
         }
@@ -433,7 +437,9 @@ impl PeSingle {
 impl Logic for PeSingle {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, op_valid, op_first, op_a, op_b, mul_valid, mul_first, raw_hi, prod_valid, prod_first, p_hi);
+        dff_setup!(
+            self, clock, op_valid, op_first, op_a, op_b, mul_valid, mul_first, raw_hi, prod_valid, prod_first, p_hi
+        );
         comment!("Stage: unpack.");
         self.unpack_a.code.next = self.a0.val();
         self.unpack_b.code.next = self.b0.val();
