@@ -92,8 +92,9 @@ impl Rounding {
 }
 
 /// Deepest `pipeline` setting: registers after the products, after the product adder's
-/// alignment, after its normalisation and after the operand selection (`docs/pe.md`).
-pub const MAX_PIPELINE: u32 = 4;
+/// alignment, after its normalisation, after unpack and reduction, and after the
+/// controller (`docs/pe.md`).
+pub const MAX_PIPELINE: u32 = 5;
 
 /// Largest `interleave`: output elements a PE accumulates round-robin (C-slow).
 pub const MAX_INTERLEAVE: u32 = 8;

@@ -1,8 +1,9 @@
 daa_bf16_daa_4x4.v
 daa_bf16_daa_4x4_acc.v
 daa_bf16_daa_4x4_controller.v
-daa_bf16_daa_4x4_fadd_align.v
 daa_bf16_daa_4x4_fadd_norm.v
+daa_bf16_daa_4x4_fadd_order.v
+daa_bf16_daa_4x4_fadd_shift.v
 daa_bf16_daa_4x4_fmul_lo_raw.v
 daa_bf16_daa_4x4_fmul_raw.v
 daa_bf16_daa_4x4_lzc32.v

@@ -28,7 +28,8 @@ module daa_bf16_daa_4x4_pe_core (
     wire [39:0] mul_lo_raw;
     wire [31:0] round_hi_y;
     wire [31:0] round_lo_y;
-    wire [63:0] align_s_aligned;
+    wire [68:0] order_s_ordered;
+    wire [63:0] shifter_s_aligned;
     wire [39:0] norm_s_raw;
     wire [31:0] round_s_y;
     reg  [31:0] p_hi;
@@ -39,7 +40,7 @@ module daa_bf16_daa_4x4_pe_core (
     reg  sum_first;
     reg  sum_valid;
 
-    // Stage: controller, unpack, low-path reduction, significand products.
+    // Stage: controller.
     daa_bf16_daa_4x4_controller u_ctrl (
         .a0(a0),
         .b0(b0),
@@ -82,6 +83,7 @@ module daa_bf16_daa_4x4_pe_core (
         .y(reduce_b_y)
     );
 
+    // Stage: unpack, low-path reduction.
     daa_bf16_daa_4x4_fmul_raw u_mul_hi (
         .a(unpack_ah_bits),
         .b(unpack_bh_bits),
@@ -94,6 +96,7 @@ module daa_bf16_daa_4x4_pe_core (
         .raw(mul_lo_raw)
     );
 
+    // Stage: significand products.
     daa_bf16_daa_4x4_round u_round_hi (
         .raw(mul_hi_raw),
         .y(round_hi_y)
@@ -113,14 +116,19 @@ module daa_bf16_daa_4x4_pe_core (
     end
 
     // Stage: the product adder, s = add(p_hi, p_lo): align.
-    daa_bf16_daa_4x4_fadd_align u_align_s (
+    daa_bf16_daa_4x4_fadd_order u_order_s (
         .a(p_hi),
         .b(p_lo),
-        .aligned(align_s_aligned)
+        .ordered(order_s_ordered)
+    );
+
+    daa_bf16_daa_4x4_fadd_shift u_shifter_s (
+        .ordered(order_s_ordered),
+        .aligned(shifter_s_aligned)
     );
 
     daa_bf16_daa_4x4_fadd_norm u_norm_s (
-        .aligned(align_s_aligned),
+        .aligned(shifter_s_aligned),
         .raw(norm_s_raw)
     );
 

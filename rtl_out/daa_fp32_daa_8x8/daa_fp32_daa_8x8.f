@@ -1,8 +1,9 @@
 daa_fp32_daa_8x8.v
 daa_fp32_daa_8x8_acc.v
 daa_fp32_daa_8x8_controller.v
-daa_fp32_daa_8x8_fadd_align.v
 daa_fp32_daa_8x8_fadd_norm.v
+daa_fp32_daa_8x8_fadd_order.v
+daa_fp32_daa_8x8_fadd_shift.v
 daa_fp32_daa_8x8_fmul_lo_raw.v
 daa_fp32_daa_8x8_fmul_raw.v
 daa_fp32_daa_8x8_lzc32.v

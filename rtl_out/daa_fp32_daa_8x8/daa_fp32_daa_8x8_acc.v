@@ -13,9 +13,10 @@ module daa_fp32_daa_8x8_acc (
     localparam [31:0] POS_ZERO = 32'd0;
     localparam [31:0] NEG_ZERO = 32'h80000000;
     wire round_live;
-    wire [31:0] align_a;
-    wire [31:0] align_b;
-    wire [63:0] align_aligned;
+    wire [31:0] order_a;
+    wire [31:0] order_b;
+    wire [68:0] order_ordered;
+    wire [63:0] shifter_aligned;
     wire [39:0] norm_raw;
     wire [31:0] round_y;
     reg  [31:0] acc_reg;
@@ -23,17 +24,22 @@ module daa_fp32_daa_8x8_acc (
     // The value leaving the ring: the accumulator, or the last delay register.
 
     // Operands: +0 starts an element; -0 is the idle term (it changes no value).
-    assign align_a = (valid & first) ? POS_ZERO : acc_reg;
-    assign align_b = valid ? s : NEG_ZERO;
+    assign order_a = (valid & first) ? POS_ZERO : acc_reg;
+    assign order_b = valid ? s : NEG_ZERO;
 
-    daa_fp32_daa_8x8_fadd_align u_align (
-        .a(align_a),
-        .b(align_b),
-        .aligned(align_aligned)
+    daa_fp32_daa_8x8_fadd_order u_order (
+        .a(order_a),
+        .b(order_b),
+        .ordered(order_ordered)
+    );
+
+    daa_fp32_daa_8x8_fadd_shift u_shifter (
+        .ordered(order_ordered),
+        .aligned(shifter_aligned)
     );
 
     daa_fp32_daa_8x8_fadd_norm u_norm (
-        .aligned(align_aligned),
+        .aligned(shifter_aligned),
         .raw(norm_raw)
     );
 

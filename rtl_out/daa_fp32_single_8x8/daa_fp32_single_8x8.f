@@ -1,7 +1,8 @@
 daa_fp32_single_8x8.v
 daa_fp32_single_8x8_acc.v
-daa_fp32_single_8x8_fadd_align.v
 daa_fp32_single_8x8_fadd_norm.v
+daa_fp32_single_8x8_fadd_order.v
+daa_fp32_single_8x8_fadd_shift.v
 daa_fp32_single_8x8_fmul_raw.v
 daa_fp32_single_8x8_lzc32.v
 daa_fp32_single_8x8_mul24x24.v

@@ -19,7 +19,7 @@ module daa_fp32_single_8x8_pe_core (
     reg  prod_first;
     reg  prod_valid;
 
-    // Stage: unpack and the significand product.
+    // Stage: unpack.
     daa_fp32_single_8x8_unpack u_unpack_a (
         .code(a0),
         .bits(unpack_a_bits)
@@ -36,6 +36,7 @@ module daa_fp32_single_8x8_pe_core (
         .raw(mul_hi_raw)
     );
 
+    // Stage: the significand product.
     daa_fp32_single_8x8_round u_round_hi (
         .raw(mul_hi_raw),
         .y(round_hi_y)

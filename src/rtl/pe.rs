@@ -7,7 +7,8 @@
 //! setting adds (FPnew's `PipeRegs`), the others are always there:
 //!
 //! ```text
-//! controller, unpack, reduce                           [operands]       pipeline >= 4
+//! controller                                           [selected codes] pipeline >= 5
+//! unpack, reduce                                       [operands]       pipeline >= 4
 //! significand products                                 [raw products]   pipeline >= 1
 //! round the products                                   products
 //! product adder: align                                 [aligned pair]   pipeline >= 2
@@ -16,10 +17,11 @@
 //! accumulate: acc = add(first ? +0 : acc, s)           acc              (the loop)
 //! ```
 //!
-//! The operand register comes last in `pipeline` order because it cuts the stage the
-//! array sees, not the PE alone: operands and controls arrive from the neighbours'
-//! registers, and the controller's compare, the operand selection and the DSP product
-//! in one cycle were the array's critical path (`docs/fpga.md`).
+//! The two front registers come last in `pipeline` order because they cut stages the
+//! array sees, not a bare PE: operands and controls arrive from the neighbours'
+//! registers, and the controller's compare, the operand selection, the reduction and the
+//! DSP product in one cycle were the array's critical path once the loop was pipelined
+//! (`docs/fpga.md`).
 //!
 //! Single-stream: unpack, `[operands]` (pipeline >= 2), product, `[raw product]`
 //! (pipeline >= 1), round, product, accumulate. Latency: [`crate::config::pe_latency`]. `en` marks a valid beat; `first`
@@ -74,6 +76,14 @@ pub struct PeDual {
     norm_s: AddNorm,
     round_s: Round,
     acc_loop: Accumulate,
+    sel_valid: Reg<Bit>,
+    sel_first: Reg<Bit>,
+    sel_ah: Reg<Bits<32>>,
+    sel_bh: Reg<Bits<32>>,
+    sel_al: Reg<Bits<32>>,
+    sel_bl: Reg<Bits<32>>,
+    ops_en: Signal<Local, Bit>,
+    ops_first: Signal<Local, Bit>,
     op_valid: Reg<Bit>,
     op_first: Reg<Bit>,
     op_ah: Reg<Bits<32>>,
@@ -105,6 +115,7 @@ pub struct PeDual {
     add_first: Signal<Local, Bit>,
     sround_valid: Signal<Local, Bit>,
     sround_first: Signal<Local, Bit>,
+    pipe_ctrl: Constant<Bit>,
     pipe_ops: Constant<Bit>,
     pipe_mul: Constant<Bit>,
     pipe_align: Constant<Bit>,
@@ -115,7 +126,8 @@ pub struct PeDual {
 /// (for the logic-depth table of `daa area`). With a smaller `pipeline`, a stage whose
 /// registers are absent joins the next one.
 pub const STAGES: &[(&[&str], &str)] = &[
-    (&["op_ah", "op_bh", "op_al", "op_bl", "op_valid", "op_first"], "controller, unpack, reduce"),
+    (&["sel_ah", "sel_bh", "sel_al", "sel_bl", "sel_valid", "sel_first"], "controller"),
+    (&["op_ah", "op_bh", "op_al", "op_bl", "op_valid", "op_first"], "unpack, reduce"),
     (&["raw_hi", "raw_lo", "mul_valid", "mul_first"], "significand products"),
     (&["p_hi", "p_lo", "prod_valid", "prod_first"], "round the products"),
     (&["aligned", "align_valid", "align_first"], "product adder: align"),
@@ -128,9 +140,10 @@ pub const STAGES: &[(&[&str], &str)] = &[
 ];
 
 /// The registers a `pipeline` value adds to a dual-stream PE, in the order they come:
-/// after the products, after alignment, after normalisation, after the operand selection.
-pub fn pipe_stages(pipeline: u32) -> [bool; 4] {
-    [pipeline >= 1, pipeline >= 2, pipeline >= 3, pipeline >= 4]
+/// after the products, after alignment, after normalisation, after the operand selection
+/// (unpack and reduce), after the controller.
+pub fn pipe_stages(pipeline: u32) -> [bool; 5] {
+    [pipeline >= 1, pipeline >= 2, pipeline >= 3, pipeline >= 4, pipeline >= 5]
 }
 
 impl PeDual {
@@ -139,7 +152,7 @@ impl PeDual {
         let y = p.format.frac_bits();
         let reduces = p.policy.reduces();
         let lo_sig = if reduces { p.lo_bits + 1 } else { y + 1 };
-        let [mul, align, norm, ops] = pipe_stages(p.pipeline);
+        let [mul, align, norm, ops, ctrl] = pipe_stages(p.pipeline);
         PeDual {
             clock: Default::default(),
             rst: Default::default(),
@@ -167,6 +180,14 @@ impl PeDual {
             norm_s: AddNorm::default(),
             round_s: Round::default(),
             acc_loop: Accumulate::new(p.interleave),
+            sel_valid: Default::default(),
+            sel_first: Default::default(),
+            sel_ah: Default::default(),
+            sel_bh: Default::default(),
+            sel_al: Default::default(),
+            sel_bl: Default::default(),
+            ops_en: Default::default(),
+            ops_first: Default::default(),
             op_valid: Default::default(),
             op_first: Default::default(),
             op_ah: Default::default(),
@@ -198,6 +219,7 @@ impl PeDual {
             add_first: Default::default(),
             sround_valid: Default::default(),
             sround_first: Default::default(),
+            pipe_ctrl: Constant::new(ctrl),
             pipe_ops: Constant::new(ops),
             pipe_mul: Constant::new(mul),
             pipe_align: Constant::new(align),
@@ -212,6 +234,12 @@ impl Logic for PeDual {
         dff_setup!(
             self,
             clock,
+            sel_valid,
+            sel_first,
+            sel_ah,
+            sel_bh,
+            sel_al,
+            sel_bl,
             op_valid,
             op_first,
             op_ah,
@@ -236,27 +264,48 @@ impl Logic for PeDual {
             sum_first,
             s
         );
-        comment!("Stage: controller, unpack, low-path reduction.");
+        comment!("Stage: controller.");
         self.ctrl.a0.next = self.a0.val();
         self.ctrl.b0.next = self.b0.val();
         self.ctrl.a1.next = self.a1.val();
         self.ctrl.b1.next = self.b1.val();
         self.high.next = self.ctrl.high.val();
-        self.unpack_ah.code.next = self.ctrl.ah.val();
-        self.unpack_bh.code.next = self.ctrl.bh.val();
-        self.unpack_al.code.next = self.ctrl.al.val();
-        self.unpack_bl.code.next = self.ctrl.bl.val();
+        if self.pipe_ctrl.val() {
+            comment!("Pipeline register after the controller (pipeline >= 5).");
+            self.sel_valid.d.next = self.en.val();
+            if self.en.val() {
+                self.sel_ah.d.next = self.ctrl.ah.val();
+                self.sel_bh.d.next = self.ctrl.bh.val();
+                self.sel_al.d.next = self.ctrl.al.val();
+                self.sel_bl.d.next = self.ctrl.bl.val();
+                self.sel_first.d.next = self.first.val();
+            }
+            self.unpack_ah.code.next = self.sel_ah.q.val();
+            self.unpack_bh.code.next = self.sel_bh.q.val();
+            self.unpack_al.code.next = self.sel_al.q.val();
+            self.unpack_bl.code.next = self.sel_bl.q.val();
+            self.ops_en.next = self.sel_valid.q.val();
+            self.ops_first.next = self.sel_first.q.val();
+        } else {
+            self.unpack_ah.code.next = self.ctrl.ah.val();
+            self.unpack_bh.code.next = self.ctrl.bh.val();
+            self.unpack_al.code.next = self.ctrl.al.val();
+            self.unpack_bl.code.next = self.ctrl.bl.val();
+            self.ops_en.next = self.en.val();
+            self.ops_first.next = self.first.val();
+        }
         self.reduce_a.x.next = self.unpack_al.bits.val();
         self.reduce_b.x.next = self.unpack_bl.bits.val();
+        comment!("Stage: unpack, low-path reduction.");
         if self.pipe_ops.val() {
-            comment!("Pipeline register after the operand selection (pipeline >= 4).");
-            self.op_valid.d.next = self.en.val();
-            if self.en.val() {
+            comment!("Pipeline register after unpack and reduction (pipeline >= 4).");
+            self.op_valid.d.next = self.ops_en.val();
+            if self.ops_en.val() {
                 self.op_ah.d.next = self.unpack_ah.bits.val();
                 self.op_bh.d.next = self.unpack_bh.bits.val();
                 self.op_al.d.next = self.reduce_a.y.val();
                 self.op_bl.d.next = self.reduce_b.y.val();
-                self.op_first.d.next = self.first.val();
+                self.op_first.d.next = self.ops_first.val();
             }
             self.mul_hi.a.next = self.op_ah.q.val();
             self.mul_hi.b.next = self.op_bh.q.val();
@@ -269,8 +318,8 @@ impl Logic for PeDual {
             self.mul_hi.b.next = self.unpack_bh.bits.val();
             self.mul_lo.a.next = self.reduce_a.y.val();
             self.mul_lo.b.next = self.reduce_b.y.val();
-            self.mul_en.next = self.en.val();
-            self.mul_in_first.next = self.first.val();
+            self.mul_en.next = self.ops_en.val();
+            self.mul_in_first.next = self.ops_first.val();
         }
         comment!("Stage: significand products.");
         if self.pipe_mul.val() {
@@ -347,6 +396,7 @@ impl Logic for PeDual {
         self.acc_loop.s.next = self.s.q.val();
         comment!("Synchronous reset: the valid bits (and, in the loop, the accumulators).");
         if self.rst.val() {
+            self.sel_valid.d.next = false;
             self.op_valid.d.next = false;
             self.mul_valid.d.next = false;
             self.prod_valid.d.next = false;
