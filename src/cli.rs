@@ -96,6 +96,9 @@ pub struct ReportArgs {
     /// Also benchmark the tool: Verilator speed of 4x4/8x8/16x16 grids and the PE, 64x64 generation, golden GEMM vs sgemm.
     #[arg(long)]
     pub bench: bool,
+    /// Also place and route the PE of the policy and of `single` at every (pipeline, interleave) on ECP5 and report each one's time to result (cycles / Fmax; about 15 minutes on 2 cores).
+    #[arg(long)]
+    pub fpga: bool,
 }
 
 /// `daa energy` arguments.
@@ -173,13 +176,13 @@ pub struct ConfigArgs {
     /// Array columns C, 1..=256 (default 8).
     #[arg(long)]
     pub cols: Option<u32>,
-    /// Extra PE pipeline registers, 0..=4 (default 0): after the products, after the product
-    /// adder's alignment, after its normalisation, after the operand selection (single: after
-    /// the product, after unpacking; docs/pe.md).
+    /// Extra PE pipeline registers, 0..=5 (default 0): after the products, after the product
+    /// adder's alignment, after its normalisation, after unpack and reduction, after the
+    /// controller (single: after the product, after unpacking; docs/pe.md).
     #[arg(long)]
     pub pipeline: Option<u32>,
     /// Output elements per PE, accumulated round-robin, 1..=8 (default 1): a tile is
-    /// interleave*R x C and the accumulation adder is pipelined min(interleave, 3) deep (docs/pe.md).
+    /// interleave*R x C and the accumulation adder is pipelined min(interleave, 4) deep (docs/pe.md).
     #[arg(long)]
     pub interleave: Option<u32>,
     /// Name of the generated IP, a Verilog identifier (default daa_<format>_<policy>_<R>x<C>).
@@ -438,8 +441,13 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
             let (w, batch) = r.wl.load()?;
             let data = crate::train::data::load(r.data.as_deref())?;
             let bar = crate::train::run::progress_bar(std::io::IsTerminal::is_terminal(&std::io::stderr()));
-            let opts =
-                crate::cost::report::ReportOptions { workload: &w, batch, training_dir: &r.training, bench: r.bench };
+            let opts = crate::cost::report::ReportOptions {
+                workload: &w,
+                batch,
+                training_dir: &r.training,
+                bench: r.bench,
+                fpga: r.fpga,
+            };
             let rep = crate::cost::report::build(&cfg, &k, &opts, &data.train, &bar)?;
             bar.finish_and_clear();
             crate::cost::report::write(&r.out, &cfg, &rep)?;

