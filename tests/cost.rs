@@ -215,8 +215,10 @@ fn report_writes_the_table_json_and_plots() {
     assert_eq!(v["policies"]["single"]["energy_ratio"].as_f64(), Some(1.0));
     assert_eq!(v["energy"]["constants"]["leakage_share"].as_f64(), Some(0.3), "the [energy] table overrides");
     let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    // The constants in effect are printed beside the result: the overridden one and a default.
+    let fj = v["energy"]["constants"]["fj_per_transistor_toggle"].as_f64().unwrap();
     assert!(
-        md.contains("leakage share 0.3") && md.contains("zero operands gated: no"),
+        md.contains("leakage share 0.3") && md.contains(&format!("{fj} fJ per transistor toggle")),
         "constants printed with the result"
     );
     for f in ["speedup.svg", "energy_units.svg"] {
