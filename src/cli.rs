@@ -37,6 +37,8 @@ pub enum Command {
     Generate(GenerateArgs),
     /// Simulate the emitted Verilog in Verilator and compare it bit for bit with the golden model.
     Verify(VerifyArgs),
+    /// Write the package testbench's input and expected hex files for your own A and B.
+    TbVectors(TbVectorArgs),
     /// Synthesize the units and the PE of every policy with Yosys and print their sizes.
     Area(ConfigArgs),
     /// Train a CNN on Fashion-MNIST with every conv/linear GEMM through the golden model.
@@ -273,6 +275,23 @@ pub struct VectorArgs {
     pub out: PathBuf,
 }
 
+/// `daa tb-vectors` arguments.
+#[derive(Args, Debug)]
+pub struct TbVectorArgs {
+    #[command(flatten)]
+    /// Configuration: the package's `<name>.toml`.
+    pub cfg: ConfigArgs,
+    /// A (M x K) as .npy: uint16/uint32 F_in codes, or float32 (rounded to F_in with RNE).
+    #[arg(long)]
+    pub a: PathBuf,
+    /// B (K x N) as .npy, same dtypes as A.
+    #[arg(long)]
+    pub b: PathBuf,
+    /// Directory for `in.hex` (one beat per line) and `expect.hex` (one result row per line).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+}
+
 /// `daa bench` arguments.
 #[derive(Args, Debug)]
 pub struct BenchArgs {
@@ -397,6 +416,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
         }
         Command::Generate(g) => run_generate(g, out)?,
         Command::Verify(v) => run_verify(v, out)?,
+        Command::TbVectors(t) => run_tb_vectors(t, out)?,
         Command::Area(c) => {
             let cfg = c.resolve()?;
             let rows = crate::cost::area::area_table(&cfg)?;
@@ -546,6 +566,62 @@ fn run_gemm(g: GemmArgs, out: &mut dyn Write) -> Result<()> {
     if let Some(sp) = &g.stats {
         write_string_atomic(sp, &serde_json::to_string_pretty(&results)?)?;
     }
+    Ok(())
+}
+
+/// The most padded elements of A, B or C `daa tb-vectors` writes: the hex files stay under a
+/// few hundred MB and every simulator loads them.
+const TB_VECTOR_LIMIT: usize = 1 << 24;
+
+fn run_tb_vectors(t: TbVectorArgs, out: &mut dyn Write) -> Result<()> {
+    let cfg = t.cfg.resolve()?;
+    let a = read_codes(&t.a, "A", cfg.format)?;
+    let b = read_codes(&t.b, "B", cfg.format)?;
+    if a.cols != b.rows {
+        return Err(InputError::msg(format!(
+            "A is {}x{} and B is {}x{}: the columns of A (K) must equal the rows of B",
+            a.rows, a.cols, b.rows, b.cols
+        ))
+        .into());
+    }
+    let (tr, c) = (cfg.tile_rows() as usize, cfg.cols as usize);
+    let (mp, np, k) = (a.rows.div_ceil(tr).max(1) * tr, b.cols.div_ceil(c).max(1) * c, a.cols.max(1));
+    for (field, elements) in [("A (padded to whole tiles)", mp * k), ("B (padded)", k * np), ("C (padded)", mp * np)] {
+        if elements > TB_VECTOR_LIMIT {
+            return Err(InputError::field(
+                field,
+                &format!("{elements} elements"),
+                &format!("at most {TB_VECTOR_LIMIT}"),
+            )
+            .into());
+        }
+    }
+    let g = crate::grid::verify::Gemm { a, b };
+    let v = crate::grid::package::tb_vectors(&cfg, &g);
+    let (in_path, expect_path) = (t.out.join("in.hex"), t.out.join("expect.hex"));
+    write_string_atomic(&in_path, &v.in_hex)?;
+    write_string_atomic(&expect_path, &v.expect_hex)?;
+    let name = &cfg.name;
+    let mut params = vec![("BEATS", v.beats as i64), ("ROWS", v.rows as i64), ("CYCLES", v.cycles as i64)];
+    if cfg.policy.is_dual() {
+        params.push(("HIGH1", v.high1 as i64));
+    }
+    let icarus: String = params.iter().map(|(p, x)| format!(" -P{name}_tb.{p}={x}")).collect();
+    let verilator: String = params.iter().map(|(p, x)| format!(" -G{p}={x}")).collect();
+    let plus = format!("+in={} +expect={}", in_path.display(), expect_path.display());
+    writeln!(
+        out,
+        "wrote {} beats ({} tiles) to {} and {} result rows to {}\n\
+         From the package directory, Icarus Verilog:\n  \
+         mkdir -p build && iverilog -g2005{icarus} -o build/tb.vvp -s {name}_tb -c {name}.f {name}_tb.v && vvp -n build/tb.vvp {plus}\n\
+         Verilator 5:\n  \
+         verilator --binary -Wno-fatal{verilator} --top-module {name}_tb --Mdir build/obj_dir -f {name}.f {name}_tb.v && build/obj_dir/V{name}_tb {plus}",
+        v.beats,
+        v.tiles,
+        in_path.display(),
+        v.rows,
+        expect_path.display(),
+    )?;
     Ok(())
 }
 

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::path::Path;
 
-/// Which stream gets the full-precision multiplier (contract section 4).
+/// Which stream gets the full-precision multiplier (docs/arithmetic.md section 3).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Policy {
     /// Value-based controller: the larger exponent-sum key gets the full multiplier.

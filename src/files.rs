@@ -42,7 +42,11 @@ pub fn write_dir_atomic(dir: &Path, files: &[(String, String)]) -> Result<()> {
         .tempdir_in(parent)
         .with_context(|| format!("cannot create a temporary directory in {}", parent.display()))?;
     for (name, text) in files {
-        std::fs::write(tmp.path().join(name), text).with_context(|| format!("cannot write {name}"))?;
+        let path = tmp.path().join(name);
+        if let Some(sub) = path.parent() {
+            std::fs::create_dir_all(sub).with_context(|| format!("cannot create the directory of {name}"))?;
+        }
+        std::fs::write(&path, text).with_context(|| format!("cannot write {name}"))?;
     }
     let old = parent.join(format!(".daa-old-{}", std::process::id()));
     let had = dir.exists();

@@ -3,12 +3,12 @@
 use crate::error::InputError;
 use std::fmt;
 
-/// Smallest and largest exponent width the contract allows.
+/// Smallest and largest exponent width daa-gen allows.
 pub const EXP_BITS_RANGE: (u32, u32) = (2, 8);
-/// Smallest and largest fraction width the contract allows.
+/// Smallest and largest fraction width daa-gen allows.
 pub const FRAC_BITS_RANGE: (u32, u32) = (1, 23);
 
-/// Canonical quiet NaN of binary32 (contract section 3, amendment 3).
+/// Canonical quiet NaN of binary32 (docs/arithmetic.md section 2, amendment 3).
 pub const CANONICAL_NAN: u32 = 0x7FC0_0000;
 
 /// A floating-point input format: sign, `exp_bits` exponent bits, `frac_bits` fraction bits.
@@ -34,7 +34,7 @@ impl Format {
     /// NVIDIA TensorFloat-32 (19 bits).
     pub const TF32: Format = Format { exp_bits: 8, frac_bits: 10 };
 
-    /// A format from its field widths, checked against the contract's range.
+    /// A format from its field widths, checked against the allowed range.
     pub fn new(exp_bits: u32, frac_bits: u32) -> Result<Format, InputError> {
         let ok = (EXP_BITS_RANGE.0..=EXP_BITS_RANGE.1).contains(&exp_bits)
             && (FRAC_BITS_RANGE.0..=FRAC_BITS_RANGE.1).contains(&frac_bits);

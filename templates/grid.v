@@ -72,8 +72,8 @@ module {{ name }}(
     reg drain_bank;
     reg [{{ row_bits - 1 }}:0] drain_row;
     wire drain_last = drain_row == {{ row_bits }}'d{{ tile_rows - 1 }};
-    wire drain_step = full[drain_bank] & out_ready;
-    assign out_valid = full[drain_bank];
+    wire drain_step = out_valid & out_ready;
+    assign out_valid = ~rst & full[drain_bank];
     assign out_last = drain_last;
     assign out_row = drain_row;
 
@@ -207,6 +207,12 @@ module {{ name }}(
                     assign v_in = v;
                 end
                 wire [31:0] acc;
+{%- if dual %}
+                // The controller's decision is combinational in the PE's inputs; report it
+                // only in cycles that carry a beat, so that pe_high counts decisions.
+                wire high;
+                assign pe_high[r * C + c] = h_in[AW] & high;
+{%- endif %}
                 {{ name }}_pe pe(
                     .clock(clock),
                     .rst(rst),
@@ -217,7 +223,7 @@ module {{ name }}(
 {%- if dual %}
                     .a1(h_in[W +: W]),
                     .b1(v_in[W +: W]),
-                    .high(pe_high[r * C + c]),
+                    .high(high),
 {%- endif %}
                     .acc(acc)
                 );

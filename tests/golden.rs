@@ -18,7 +18,7 @@ fn bits(x: f32) -> u32 {
     x.to_bits()
 }
 
-/// Host f32 plus the contract's amendments, written here independently of `arith`.
+/// Host f32 plus the amendments of docs/arithmetic.md, written here independently of `arith`.
 fn host_flush(x: f32) -> f32 {
     if x.is_nan() {
         f(CANONICAL_NAN)
@@ -431,7 +431,7 @@ fn fast_gemm_equals_reference_across_strips_and_row_tiles() {
     }
 }
 
-/// The cycle-accurate pipeline model folds exactly the contract's steps, `latency` cycles later,
+/// The cycle-accurate pipeline model folds exactly the steps of docs/arithmetic.md, `latency` cycles later,
 /// through valid gaps and accumulation boundaries; with `interleave` N, the beat of cycle i
 /// folds into element i mod N.
 #[test]

@@ -6,12 +6,12 @@
 
 mod common;
 
-use common::have;
+use common::{have, write_package};
 use daa_gen::config::{Config, Settings};
 use daa_gen::grid::cycles::{Pattern, Timing};
 use daa_gen::grid::package::package;
 use daa_gen::grid::verify::verify_grid;
-use daa_gen::grid::{grid_files, grid_top};
+use daa_gen::grid::{axis_top, grid_files, grid_top};
 use daa_gen::rtl::emit::RtlFile;
 use daa_gen::sim::{icarus, verilator, yosys};
 use rand::{Rng, SeedableRng};
@@ -71,10 +71,20 @@ fn committed_packages_are_up_to_date() {
     for c in committed() {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("rtl_out").join(&c.name);
         let files = package(&c).unwrap();
-        let mut on_disk: Vec<String> = std::fs::read_dir(&dir)
-            .unwrap_or_else(|e| panic!("{}: {e}; run `daa generate` for {}", dir.display(), c.name))
-            .map(|e| e.unwrap().file_name().into_string().unwrap())
-            .collect();
+        let mut on_disk = Vec::new();
+        let mut pending = vec![dir.clone()];
+        while let Some(d) = pending.pop() {
+            let entries = std::fs::read_dir(&d)
+                .unwrap_or_else(|e| panic!("{}: {e}; run `daa generate` for {}", d.display(), c.name));
+            for e in entries {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    pending.push(p);
+                } else {
+                    on_disk.push(p.strip_prefix(&dir).unwrap().to_string_lossy().replace('\\', "/"));
+                }
+            }
+        }
         on_disk.sort();
         let names: Vec<String> = files.iter().map(|f| f.0.clone()).collect();
         assert_eq!(on_disk, names, "{}: file set differs; regenerate rtl_out", c.name);
@@ -164,9 +174,14 @@ fn verilator_lint_and_icarus_compile_the_templated_tops() {
     let mut configs = committed();
     configs.extend(random_configs(6));
     configs.par_iter().for_each(|c| {
-        let files = grid_files(c).unwrap();
+        let mut files = grid_files(c).unwrap();
         lint_all(&files, &c.name);
         icarus::compile(&files, &c.name).unwrap();
+        // The AXI4-Stream top over the native one.
+        files.push(axis_top(c).unwrap());
+        let axis = format!("{}_axis", c.name);
+        lint_all(&files, &axis);
+        icarus::compile(&files, &axis).unwrap();
     });
 }
 
@@ -201,7 +216,12 @@ fn yosys_synthesizes_and_checks_the_arrays() {
     }
     let mut configs = committed();
     configs.extend(random_configs(2));
-    configs.par_iter().for_each(|c| yosys::synth_check(&grid_files(c).unwrap(), &c.name).unwrap());
+    configs.par_iter().for_each(|c| {
+        let mut files = grid_files(c).unwrap();
+        yosys::synth_check(&files, &c.name).unwrap();
+        files.push(axis_top(c).unwrap());
+        yosys::synth_check(&files, &format!("{}_axis", c.name)).unwrap();
+    });
 }
 
 #[test]
@@ -214,9 +234,7 @@ fn icarus_runs_the_package_testbenches() {
     configs.par_iter().for_each(|c| {
         let dir = tempfile::tempdir().unwrap();
         let files = package(c).unwrap();
-        for (name, text) in &files {
-            std::fs::write(dir.path().join(name), text).unwrap();
-        }
+        write_package(dir.path(), &files);
         let mut sources: Vec<String> = files.iter().filter(|f| f.0.ends_with(".v")).map(|f| f.0.clone()).collect();
         sources.sort();
         let out = icarus::run_testbench(dir.path(), &sources, &format!("{}_tb", c.name)).unwrap();

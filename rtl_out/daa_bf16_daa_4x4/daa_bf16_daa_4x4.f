@@ -1,5 +1,6 @@
 daa_bf16_daa_4x4.v
 daa_bf16_daa_4x4_acc.v
+daa_bf16_daa_4x4_axis.v
 daa_bf16_daa_4x4_controller.v
 daa_bf16_daa_4x4_fadd_norm.v
 daa_bf16_daa_4x4_fadd_order.v

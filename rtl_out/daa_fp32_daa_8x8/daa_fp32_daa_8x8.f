@@ -1,5 +1,6 @@
 daa_fp32_daa_8x8.v
 daa_fp32_daa_8x8_acc.v
+daa_fp32_daa_8x8_axis.v
 daa_fp32_daa_8x8_controller.v
 daa_fp32_daa_8x8_fadd_norm.v
 daa_fp32_daa_8x8_fadd_order.v

@@ -52,8 +52,8 @@ module daa_fp32_daa_8x8(
     reg drain_bank;
     reg [2:0] drain_row;
     wire drain_last = drain_row == 3'd7;
-    wire drain_step = full[drain_bank] & out_ready;
-    assign out_valid = full[drain_bank];
+    wire drain_step = out_valid & out_ready;
+    assign out_valid = ~rst & full[drain_bank];
     assign out_last = drain_last;
     assign out_row = drain_row;
 
@@ -172,6 +172,10 @@ module daa_fp32_daa_8x8(
                     assign v_in = v;
                 end
                 wire [31:0] acc;
+                // The controller's decision is combinational in the PE's inputs; report it
+                // only in cycles that carry a beat, so that pe_high counts decisions.
+                wire high;
+                assign pe_high[r * C + c] = h_in[AW] & high;
                 daa_fp32_daa_8x8_pe pe(
                     .clock(clock),
                     .rst(rst),
@@ -181,7 +185,7 @@ module daa_fp32_daa_8x8(
                     .b0(v_in[0 +: W]),
                     .a1(h_in[W +: W]),
                     .b1(v_in[W +: W]),
-                    .high(pe_high[r * C + c]),
+                    .high(high),
                     .acc(acc)
                 );
                 reg [31:0] keep0;

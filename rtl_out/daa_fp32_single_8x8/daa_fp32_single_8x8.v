@@ -51,8 +51,8 @@ module daa_fp32_single_8x8(
     reg drain_bank;
     reg [2:0] drain_row;
     wire drain_last = drain_row == 3'd7;
-    wire drain_step = full[drain_bank] & out_ready;
-    assign out_valid = full[drain_bank];
+    wire drain_step = out_valid & out_ready;
+    assign out_valid = ~rst & full[drain_bank];
     assign out_last = drain_last;
     assign out_row = drain_row;
 

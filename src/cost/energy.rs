@@ -1,4 +1,4 @@
-//! Energy from switching activity (contract section 10): the PE's gate-level netlist
+//! Energy from switching activity (docs/cost.md): the PE's gate-level netlist
 //! simulated in Verilator on operand streams captured from training GEMMs, toggles
 //! counted per cell and weighted by the cell's transistors, plus static energy
 //! proportional to transistors x cycles.

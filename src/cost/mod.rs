@@ -1,4 +1,4 @@
-//! The cost model of contract section 10: throughput from the cycle model over workloads
+//! The cost model of docs/cost.md: throughput from the cycle model over workloads
 //! given as data, area from Yosys, energy from gate-level toggle counts, and the report.
 
 pub mod area;

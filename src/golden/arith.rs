@@ -1,6 +1,6 @@
-//! The three arithmetic operations of contract section 3: `mul`, `q`, `add`, on binary32 values.
+//! The three arithmetic operations of docs/arithmetic.md section 2: `mul`, `q`, `add`, on binary32 values.
 //!
-//! Each is host IEEE binary32 arithmetic (round-to-nearest-even) plus the contract's
+//! Each is host IEEE binary32 arithmetic (round-to-nearest-even) plus the
 //! amendments: DAZ on inputs, FTZ on the rounded result, canonical quiet NaN.
 //! `softfloat` holds an integer-only implementation of the same operations, the shape
 //! the RTL takes; tests hold the two against each other.

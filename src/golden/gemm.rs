@@ -1,4 +1,4 @@
-//! The GEMM of contract section 5: an ordered reference and a fast vectorised version.
+//! The GEMM of docs/arithmetic.md section 4: an ordered reference and a fast vectorised version.
 //!
 //! The fast version decodes every operand once into planes (widened value, reduced
 //! value, controller key difference, "reduction changed it" flags), keeps each output
@@ -77,7 +77,7 @@ impl GemmInput<'_> {
     }
 }
 
-/// The ordered reference: one PE step at a time, exactly as the contract states it, with
+/// The ordered reference: one PE step at a time, exactly as docs/arithmetic.md states it, with
 /// statistics counted step by step. Slow; the oracle for [`gemm`].
 pub fn gemm_reference(p: &PeParams, g: &GemmInput) -> (Vec<f32>, GemmStats) {
     g.check();

@@ -1,4 +1,4 @@
-//! The PE step and the controller of contract section 4, on F_in codes.
+//! The PE step and the controller of docs/arithmetic.md section 3, on F_in codes.
 
 use super::arith::{add, mul, q};
 use crate::config::{Config, Policy, Rounding};

@@ -1,4 +1,4 @@
-//! Integer-only binary32 `mul` and `add` with the contract's amendments.
+//! Integer-only binary32 `mul` and `add` with the amendments of docs/arithmetic.md.
 //!
 //! This is the algorithm the RTL implements (unpack, integer significand product or
 //! aligned sum, normalise, round at the normal or subnormal position, flush), written

@@ -1,4 +1,4 @@
-//! `controller`: the two keys, the comparison and the stream swap of contract section 4.
+//! `controller`: the two keys, the comparison and the stream swap of docs/arithmetic.md section 3.
 //!
 //! Golden counterpart: [`crate::golden::pe::key`] and [`crate::golden::pe::high_stream`].
 //! A key is the sum of the raw exponent fields, 0 when either field is 0; the stream

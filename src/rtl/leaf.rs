@@ -21,7 +21,7 @@ pub struct SigMul {
     /// `a * b` (exact), leading one at bit 47 or 46.
     pub p: Signal<Out, Bits<48>>,
     /// Some operand bit below the top `width` is set: the product is inexact (never, for
-    /// operands of the width the contract allows; it joins the sticky bit).
+    /// operands of the width daa-gen allows; it joins the sticky bit).
     pub lost: Signal<Out, Bit>,
     /// Significand width (a generation parameter; the Verilog does not use it as a signal).
     width: Constant<Bits<5>>,

@@ -1,4 +1,4 @@
-//! `pe`: the processing element of contract section 4, for every policy and `pipeline`.
+//! `pe`: the processing element of docs/arithmetic.md section 3, for every policy and `pipeline`.
 //!
 //! Golden counterpart: [`crate::golden::pe::step_dual`] and [`crate::golden::pe::step_single`];
 //! cycle by cycle, [`crate::golden::pe::Pipeline`].

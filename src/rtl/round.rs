@@ -18,7 +18,7 @@
 //! away). Rounding is to nearest even at the normal position; results below the normal
 //! range are flushed to a signed zero, except that a value of exponent 0 whose 24
 //! significant bits are all ones rounds (at the subnormal position, as IEEE does) up to
-//! 2^-126 whatever the bits below (contract section 3, FTZ after rounding).
+//! 2^-126 whatever the bits below (docs/arithmetic.md section 2, FTZ after rounding).
 
 use super::c;
 use rust_hdl::prelude::*;

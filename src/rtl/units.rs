@@ -239,7 +239,7 @@ pub fn unit_of_field(parent: &str, field: &str) -> Option<String> {
 /// One line on what a module (by its unit suffix) is, for its file header.
 pub fn describe(unit: &str) -> String {
     let text = match unit {
-        "controller" => "controller: keys, comparison, stream swap (contract section 4)",
+        "controller" => "controller: keys (sum of the exponent fields, 0 for a zero operand), comparison, stream swap",
         "unpack" => "unpack: F_in code -> binary32, DAZ, canonical NaN",
         "reduce" => "reduce: low-path q(x), significand rounded to L fraction bits",
         "fmul" => "fmul: binary32 product of the full path (fmul_raw + round)",

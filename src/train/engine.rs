@@ -11,7 +11,7 @@ use std::time::Instant;
 pub enum Arith {
     /// Plain binary32 GEMMs (matrixmultiply's sgemm): ordinary fp32 training.
     Native,
-    /// The golden GEMM of contract section 5: operands rounded to F_in (RNE), the policy's PE steps.
+    /// The golden GEMM of docs/arithmetic.md section 4: operands rounded to F_in (RNE), the policy's PE steps.
     Golden(PeParams),
 }
 
@@ -112,7 +112,7 @@ impl Engine {
     }
 }
 
-/// Rounds binary32 values to F_in codes with RNE (contract section 9).
+/// Rounds binary32 values to F_in codes with RNE (docs/training.md).
 pub fn encode(p: &PeParams, x: &[f32]) -> Vec<u32> {
     let f = p.format;
     x.par_iter().with_min_len(1 << 14).map(|&v| f.encode_rne(v)).collect()

@@ -1,4 +1,4 @@
-//! CNN training on the golden model (contract section 9): every conv and linear GEMM
+//! CNN training on the golden model (docs/training.md): every conv and linear GEMM
 //! through the policy's exact arithmetic, everything else in binary32.
 
 pub mod data;

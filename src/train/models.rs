@@ -1,4 +1,4 @@
-//! The three networks of contract section 9, built from [`layers`](super::layers) with seeded initial weights.
+//! The three networks of docs/training.md, built from [`layers`](super::layers) with seeded initial weights.
 
 use super::layers::{BatchNorm2d, Conv2d, Flatten, GlobalAvgPool, Layer, Linear, MaxPool2, Relu, Residual, Seq};
 use crate::error::InputError;
