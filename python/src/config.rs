@@ -193,25 +193,24 @@ impl PyConfig {
         self.inner.tile_rows()
     }
 
-    fn __repr__(&self) -> String {
-        let c = &self.inner;
-        format!(
-            "Config(format='{}', policy='{}', lo_bits={}, lo_rounding='{}', rows={}, cols={}, pipeline={}, \
-             interleave={}, name='{}')",
-            c.format.name(),
-            c.policy.name(),
-            c.lo_bits,
-            c.lo_rounding.name(),
-            c.rows,
-            c.cols,
-            c.pipeline,
-            c.interleave,
-            c.name
-        )
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        let parts = self
+            .kwargs(py)?
+            .iter()
+            .map(|(k, v)| Ok(format!("{k}={}", v.repr()?)))
+            .collect::<PyResult<Vec<String>>>()?;
+        Ok(format!("Config({})", parts.join(", ")))
     }
 
     /// Pickling and copying: the settings as keyword arguments of the constructor.
     fn __getnewargs_ex__<'py>(&self, py: Python<'py>) -> PyResult<(Bound<'py, PyTuple>, Bound<'py, PyDict>)> {
+        Ok((PyTuple::empty(py), self.kwargs(py)?))
+    }
+}
+
+impl PyConfig {
+    /// The resolved settings as the constructor's keyword arguments, in its order.
+    fn kwargs<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let c = &self.inner;
         let kw = PyDict::new(py);
         kw.set_item("format", c.format.name())?;
@@ -223,6 +222,6 @@ impl PyConfig {
         kw.set_item("pipeline", c.pipeline)?;
         kw.set_item("interleave", c.interleave)?;
         kw.set_item("name", &c.name)?;
-        Ok((PyTuple::empty(py), kw))
+        Ok(kw)
     }
 }
