@@ -84,6 +84,11 @@ def test_defaults_and_none():
     assert daa_gen.Config(format="e5m2").lo_bits == 1
 
 
+def test_the_committed_packages_are_there():
+    # The test below is parametrized over them: with none it would not run at all.
+    assert sorted(ROOT.glob("rtl_out/*/*.toml")), f"no committed package in {ROOT / 'rtl_out'}"
+
+
 @pytest.mark.parametrize("toml", sorted(ROOT.glob("rtl_out/*/*.toml")), ids=lambda p: p.parent.name)
 def test_from_toml_reads_a_committed_package(daa, toml):
     cfg = daa_gen.Config.from_toml(toml)
