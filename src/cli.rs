@@ -4,7 +4,7 @@ use crate::config::{Config, Policy, Settings};
 use crate::error::InputError;
 use crate::files::{write_atomic, write_string_atomic};
 use crate::golden::explore::{evaluate, exact_product, random_operands, table, PolicyResult};
-use crate::golden::gemm::{gemm, GemmInput};
+use crate::golden::gemm::{check_shapes, gemm, GemmInput};
 use crate::golden::pe::PeParams;
 use crate::golden::vectors::{generate, to_line};
 use crate::npy::{read_codes, write_f32};
@@ -520,13 +520,7 @@ fn run_gemm(g: GemmArgs, out: &mut dyn Write) -> Result<()> {
     if let (Some(pa), Some(pb), Some(pc)) = (&g.a, &g.b, &g.out) {
         let a = read_codes(pa, "A", cfg.format)?;
         let b = read_codes(pb, "B", cfg.format)?;
-        if a.cols != b.rows {
-            return Err(InputError::msg(format!(
-                "A is {}x{} and B is {}x{}: the columns of A (K) must equal the rows of B",
-                a.rows, a.cols, b.rows, b.cols
-            ))
-            .into());
-        }
+        check_shapes(a.rows, a.cols, b.rows, b.cols)?;
         let p = PeParams::from(&cfg);
         let (c, stats) = gemm(&p, &GemmInput { m: a.rows, k: a.cols, n: b.cols, a: &a.codes, b: &b.codes });
         write_f32(pc, a.rows, b.cols, &c)?;

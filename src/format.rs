@@ -202,6 +202,19 @@ impl Format {
         sign | mag as u32
     }
 
+    /// Checks that every code fits the format's width (codes are rejected, not masked).
+    ///
+    /// The error names the first offending value and its flat (row-major) index.
+    pub fn check_codes(self, codes: impl IntoIterator<Item = u32>) -> Result<(), InputError> {
+        match codes.into_iter().enumerate().find(|&(_, c)| c & !self.code_mask() != 0) {
+            None => Ok(()),
+            Some((i, c)) => Err(InputError::msg(format!(
+                "value {c:#x} at flat index {i} does not fit a {}-bit {self} code",
+                self.width()
+            ))),
+        }
+    }
+
     /// Decodes a code into its fields for human-readable reports.
     pub fn describe(self, code: u32) -> String {
         let e = self.exp_field(code);

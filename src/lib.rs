@@ -13,3 +13,6 @@ pub mod plot;
 pub mod rtl;
 pub mod sim;
 pub mod train;
+
+/// The crate version (`daa --version`, the Python package's `__version__`).
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -45,13 +45,7 @@ pub fn read_codes(path: &Path, what: &str, format: Format) -> Result<CodeMatrix,
     if codes.len() != rows * cols {
         return Err(err(format!("holds {} values, shape {rows}x{cols} needs {}", codes.len(), rows * cols)));
     }
-    if let Some(bad) = codes.iter().position(|&c| c & !format.code_mask() != 0) {
-        return Err(err(format!(
-            "value {:#x} at flat index {bad} does not fit a {}-bit {format} code",
-            codes[bad],
-            format.width()
-        )));
-    }
+    format.check_codes(codes.iter().copied()).map_err(|e| err(e.0))?;
     if fortran {
         codes = (0..rows * cols).map(|x| codes[(x % cols) * rows + x / cols]).collect();
     }

@@ -11,6 +11,7 @@
 use super::arith::{canonical, flush_bits, mul, q};
 use super::pe::{step_dual, step_single, PeParams};
 use crate::config::Policy;
+use crate::error::InputError;
 use crate::format::Format;
 use rayon::prelude::*;
 use serde::Serialize;
@@ -68,6 +69,16 @@ pub struct GemmInput<'a> {
     pub a: &'a [u32],
     /// B as codes, row-major.
     pub b: &'a [u32],
+}
+
+/// Checks that A (`a_rows` x `a_cols`) and B (`b_rows` x `b_cols`) can be multiplied.
+pub fn check_shapes(a_rows: usize, a_cols: usize, b_rows: usize, b_cols: usize) -> Result<(), InputError> {
+    if a_cols == b_rows {
+        return Ok(());
+    }
+    Err(InputError::msg(format!(
+        "A is {a_rows}x{a_cols} and B is {b_rows}x{b_cols}: the columns of A (K) must equal the rows of B"
+    )))
 }
 
 impl GemmInput<'_> {
