@@ -119,26 +119,28 @@ def _gemm(a: torch.Tensor, b: torch.Tensor, cfg: Config, record: GemmStats | Non
 
 
 class _Matmul(torch.autograd.Function):
-    """A (M x K) @ B (K x N) with all three GEMMs through the golden model:
-    forward C = A B, dA = dC B^T, dB = A^T dC."""
+    """A (M x K) @ B (K x N) with all three GEMMs through the golden model: forward C = A B,
+    dA = dC B^T, dB = A^T dC. `kinds` names the LayerStats field of dA and of dB. The golden
+    GEMM is symmetric in its operands (the key, the products and q treat A and B alike), so
+    computing dW^T as A^T dC instead of dC^T A, as `daa train` does, gives the same bits."""
 
     @staticmethod
-    def forward(ctx, a, b, cfg, record):  # type: ignore[override]
+    def forward(ctx, a, b, cfg, record, kinds):  # type: ignore[override]
         ctx.save_for_backward(a, b)
-        ctx.cfg, ctx.record = cfg, record
+        ctx.cfg, ctx.record, ctx.kinds = cfg, record, kinds
         return _gemm(a, b, cfg, record.forward if record else None)
 
     @staticmethod
     def backward(ctx, grad):  # type: ignore[override]
         a, b = ctx.saved_tensors
-        rec = ctx.record
+        rec, (kind_a, kind_b) = ctx.record, ctx.kinds
         grad = grad.contiguous()
         ga = gb = None
         if ctx.needs_input_grad[0]:
-            ga = _gemm(grad, b.t(), ctx.cfg, rec.grad_input if rec else None)
+            ga = _gemm(grad, b.t(), ctx.cfg, getattr(rec, kind_a) if rec else None)
         if ctx.needs_input_grad[1]:
-            gb = _gemm(a.t(), grad, ctx.cfg, rec.grad_weight if rec else None)
-        return ga, gb, None, None
+            gb = _gemm(a.t(), grad, ctx.cfg, getattr(rec, kind_b) if rec else None)
+        return ga, gb, None, None, None
 
 
 def matmul(a: torch.Tensor, b: torch.Tensor, cfg, record: LayerStats | None = None) -> torch.Tensor:
@@ -153,13 +155,26 @@ def matmul(a: torch.Tensor, b: torch.Tensor, cfg, record: LayerStats | None = No
             raise ValueError(f"{what}: matmul takes 2-D tensors; got shape {tuple(t.shape)}")
     if a.shape[1] != b.shape[0]:
         raise ValueError(f"a is {tuple(a.shape)} and b is {tuple(b.shape)}: the columns of a must equal the rows of b")
-    return _Matmul.apply(a, b, cfg, record)
+    return _Matmul.apply(a, b, cfg, record, ("grad_input", "grad_weight"))
+
+
+# Which LayerStats field the gradient of each operand counts in.
+_LINEAR = ("grad_input", "grad_weight")  # x @ W^T
+_CONV = ("grad_weight", "grad_input")  # W @ cols
+
+
+def _take_parameters(new: nn.Module, old: nn.Module) -> nn.Module:
+    """`new` with `old`'s weight, bias and training mode."""
+    with torch.no_grad():
+        new.weight.copy_(old.weight)
+        if old.bias is not None:
+            new.bias.copy_(old.bias)
+    return new.train(old.training)
 
 
 class DaaLinear(nn.Linear):
     """`nn.Linear` whose three GEMMs run through the golden model: y = x W^T (+ bias in
-    float32). As `daa train`: forward A = x (batch x in), B = W^T; grad_input = dy W;
-    grad_weight = dy^T x."""
+    float32); grad_input = dy W; grad_weight = dy^T x (computed as x^T dy, the same bits)."""
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True, *, config, device=None, dtype=None):
         super().__init__(in_features, out_features, bias, device=device, dtype=dtype)
@@ -169,67 +184,18 @@ class DaaLinear(nn.Linear):
     @classmethod
     def from_linear(cls, m: nn.Linear, config) -> "DaaLinear":
         new = cls(m.in_features, m.out_features, m.bias is not None, config=config, device=m.weight.device, dtype=m.weight.dtype)
-        with torch.no_grad():
-            new.weight.copy_(m.weight)
-            if m.bias is not None:
-                new.bias.copy_(m.bias)
-        new.train(m.training)
-        return new
+        return _take_parameters(new, m)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         _check(x, "DaaLinear input")
         _check(self.weight, "DaaLinear weight")
         lead = x.shape[:-1]
-        y = _WeightGemm.apply(x.reshape(-1, self.in_features), self.weight, self.daa_config, self.daa_stats)
+        y = _Matmul.apply(x.reshape(-1, self.in_features), self.weight.t(), self.daa_config, self.daa_stats, _LINEAR)
         y = y.reshape(*lead, self.out_features)
         return y + self.bias if self.bias is not None else y
 
     def extra_repr(self) -> str:
         return f"{super().extra_repr()}, config={self.daa_config!r}"
-
-
-class _WeightGemm(torch.autograd.Function):
-    """y = x W^T with the orientation `daa train` uses for a linear layer:
-    forward x (M x K) @ W^T, grad_input dy @ W, grad_weight dy^T @ x."""
-
-    @staticmethod
-    def forward(ctx, x, w, cfg, record):  # type: ignore[override]
-        ctx.save_for_backward(x, w)
-        ctx.cfg, ctx.record = cfg, record
-        return _gemm(x, w.t(), cfg, record.forward)
-
-    @staticmethod
-    def backward(ctx, grad):  # type: ignore[override]
-        x, w = ctx.saved_tensors
-        grad = grad.contiguous()
-        gx = gw = None
-        if ctx.needs_input_grad[0]:
-            gx = _gemm(grad, w, ctx.cfg, ctx.record.grad_input)
-        if ctx.needs_input_grad[1]:
-            gw = _gemm(grad.t(), x, ctx.cfg, ctx.record.grad_weight)
-        return gx, gw, None, None
-
-
-class _ConvGemm(torch.autograd.Function):
-    """One group of a convolution, as `daa train` orients it: out = W (O x CKK) @ cols
-    (CKK x N*L); grad_weight = dout @ cols^T (K = N*L); grad_cols = W^T @ dout (K = O)."""
-
-    @staticmethod
-    def forward(ctx, w, cols, cfg, record):  # type: ignore[override]
-        ctx.save_for_backward(w, cols)
-        ctx.cfg, ctx.record = cfg, record
-        return _gemm(w, cols, cfg, record.forward)
-
-    @staticmethod
-    def backward(ctx, grad):  # type: ignore[override]
-        w, cols = ctx.saved_tensors
-        grad = grad.contiguous()
-        gw = gc = None
-        if ctx.needs_input_grad[0]:
-            gw = _gemm(grad, cols.t(), ctx.cfg, ctx.record.grad_weight)
-        if ctx.needs_input_grad[1]:
-            gc = _gemm(w.t(), grad, ctx.cfg, ctx.record.grad_input)
-        return gw, gc, None, None
 
 
 class DaaConv2d(nn.Conv2d):
@@ -259,12 +225,7 @@ class DaaConv2d(nn.Conv2d):
             dtype=m.weight.dtype,
             config=config,
         )
-        with torch.no_grad():
-            new.weight.copy_(m.weight)
-            if m.bias is not None:
-                new.bias.copy_(m.bias)
-        new.train(m.training)
-        return new
+        return _take_parameters(new, m)
 
     def _pads(self) -> tuple[int, int, int, int]:
         """(left, right, top, bottom) zero or mode padding, as nn.Conv2d applies it."""
@@ -305,7 +266,7 @@ class DaaConv2d(nn.Conv2d):
         # CKK x (N*L) per group, N major: the layout daa train uses.
         cols = cols.transpose(0, 1).reshape(g, ckk, n * ho * wo)
         wmat = self.weight.reshape(g, og, ckk)
-        outs = [_ConvGemm.apply(wmat[i], cols[i], self.daa_config, self.daa_stats) for i in range(g)]
+        outs = [_Matmul.apply(wmat[i], cols[i], self.daa_config, self.daa_stats, _CONV) for i in range(g)]
         out = torch.cat(outs, 0) if g > 1 else outs[0]  # O x (N*L)
         out = out.reshape(self.out_channels, n, ho, wo).transpose(0, 1)
         if self.bias is not None:

@@ -114,7 +114,7 @@ def test_conv_gemms_are_the_golden_gemms(policy, fmt):
     rec = dt.LayerStats()
     w = torch.randn(5, 12, requires_grad=True)
     cols = torch.randn(12, 20, requires_grad=True)
-    out = dt._ConvGemm.apply(w, cols, cfg, rec)
+    out = dt._Matmul.apply(w, cols, cfg, rec, dt._CONV)
     dout = torch.randn_like(out)
     out.backward(dout)
     expect_same(out, golden(w.detach().numpy(), cols.detach().numpy(), cfg), "conv forward W cols")
