@@ -1,16 +1,15 @@
-//! The `daa` command line: configuration, errors with exit status 2 and no output left, gemm, vectors.
+//! The `daa` command line: configuration, errors with exit status 2 and no output left, gemm,
+//! vectors, limits, how `generate` writes and refuses to overwrite.
 
-use assert_cmd::Command;
+mod common;
+
+use common::daa;
 use daa_gen::config::Settings;
 use daa_gen::format::Format;
 use daa_gen::golden::gemm::{gemm, GemmInput};
 use daa_gen::golden::pe::PeParams;
 use daa_gen::npy::{read_codes, write_codes, write_f32, CodeMatrix};
 use std::path::Path;
-
-fn daa() -> Command {
-    Command::cargo_bin("daa").unwrap()
-}
 
 /// Runs `daa` and returns (status, stdout, stderr).
 fn run(args: &[&str]) -> (i32, String, String) {

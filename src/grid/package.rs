@@ -9,7 +9,6 @@ use crate::golden::gemm::{gemm, GemmInput};
 use crate::golden::pe::PeParams;
 use anyhow::Result;
 use askama::Template;
-use sha2::{Digest, Sha256};
 
 #[derive(Template)]
 #[template(path = "tb.v", escape = "none")]
@@ -200,10 +199,7 @@ pub fn package(cfg: &Config) -> Result<Vec<(String, String)>> {
         "tile_rows": cfg.tile_rows(),
         "pe_latency": timing.latency,
         "lanes": l,
-        "files": files.iter().map(|(f, t)| serde_json::json!({
-            "path": f,
-            "sha256": Sha256::digest(t.as_bytes()).iter().map(|b| format!("{b:02x}")).collect::<String>(),
-        })).collect::<Vec<_>>(),
+        "files": crate::files::manifest_files(&files),
     });
     files.push(("manifest.json".into(), serde_json::to_string_pretty(&manifest)? + "\n"));
     files.sort();

@@ -3,6 +3,7 @@
 use daa_gen::sim::find_tool;
 
 /// True when every tool is on PATH; a missing tool fails the test under CI and skips it otherwise.
+#[allow(dead_code)]
 pub fn have(tools: &[&str]) -> bool {
     let missing: Vec<&str> = tools.iter().copied().filter(|t| find_tool(t).is_none()).collect();
     if missing.is_empty() {
@@ -13,4 +14,10 @@ pub fn have(tools: &[&str]) -> bool {
     }
     eprintln!("skipping: {missing:?} not installed");
     false
+}
+
+/// The `daa` binary of this build.
+#[allow(dead_code)]
+pub fn daa() -> std::process::Command {
+    std::process::Command::new(env!("CARGO_BIN_EXE_daa"))
 }
