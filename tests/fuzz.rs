@@ -99,7 +99,7 @@ fn extreme() -> impl Strategy<Value = u64> {
 fn npy_bytes(version: u8, header: &str, lie: Option<u32>, data: &[u8]) -> Vec<u8> {
     let mut h = header.as_bytes().to_vec();
     let pre = if version == 1 { 10 } else { 12 };
-    while (pre + h.len() + 1) % 64 != 0 {
+    while !(pre + h.len() + 1).is_multiple_of(64) {
         h.push(b' ');
     }
     h.push(b'\n');
