@@ -101,14 +101,25 @@ fn remove_created(dirs: &[PathBuf]) {
     }
 }
 
+/// A builder of temporaries named for this process (so a later run knows whose they are),
+/// with the given mode before the umask.
+fn temp_builder<'a>(prefix: &'a str, mode: u32) -> tempfile::Builder<'a, 'a> {
+    let mut b = tempfile::Builder::new();
+    b.prefix(prefix);
+    #[cfg(unix)]
+    b.permissions(std::os::unix::fs::PermissionsExt::from_mode(mode));
+    #[cfg(not(unix))]
+    let _ = mode;
+    b
+}
+
+fn temp_prefix() -> String {
+    format!("{TMP}{}-", std::process::id())
+}
+
 /// A temporary file beside its target.
 fn temp_file(dir: &Path) -> Result<tempfile::NamedTempFile> {
-    let mut b = tempfile::Builder::new();
-    let prefix = format!("{TMP}{}-", std::process::id());
-    b.prefix(&prefix);
-    #[cfg(unix)]
-    b.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
-    b.tempfile_in(dir).map_err(|e| cannot_write(dir, e))
+    temp_builder(&temp_prefix(), 0o666).tempfile_in(dir).map_err(|e| cannot_write(dir, e))
 }
 
 /// One output of a command, filled and waiting to be renamed into place.
@@ -288,12 +299,7 @@ pub fn write_package(dir: &Path, files: &[(String, String)], force: bool) -> Res
 
 /// A temporary directory beside the package.
 fn temp_dir(dir: &Path) -> Result<tempfile::TempDir> {
-    let mut b = tempfile::Builder::new();
-    let prefix = format!("{TMP}{}-", std::process::id());
-    b.prefix(&prefix);
-    #[cfg(unix)]
-    b.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o777));
-    b.tempdir_in(dir).map_err(|e| cannot_write(dir, e))
+    temp_builder(&temp_prefix(), 0o777).tempdir_in(dir).map_err(|e| cannot_write(dir, e))
 }
 
 /// Puts the finished temporary directory at `dir`.

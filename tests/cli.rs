@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::daa;
+use common::{daa, dir_contents as contents};
 use daa_gen::config::Settings;
 use daa_gen::format::Format;
 use daa_gen::golden::gemm::{gemm, GemmInput};
@@ -265,19 +265,6 @@ fn vectors_command_writes_the_same_file_for_the_same_seed() {
     let (code, _, _) = run(&["vectors", "--count", "5", "--policy", "single", "--out", f1.to_str().unwrap()]);
     assert_eq!(code, 0);
     assert!(std::fs::read_to_string(&f1).unwrap().lines().all(|l| l.split(' ').count() == 4));
-}
-
-/// The files of a directory with their contents.
-fn contents(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut v: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| {
-            let e = e.unwrap();
-            (e.file_name().to_string_lossy().into_owned(), std::fs::read(e.path()).unwrap_or_default())
-        })
-        .collect();
-    v.sort();
-    v
 }
 
 #[test]

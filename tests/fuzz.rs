@@ -456,19 +456,6 @@ fn extreme_command_lines() {
         .unwrap();
 }
 
-/// The package `daa generate --format bf16 --rows 2 --cols 3` writes, file by file.
-fn package(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut v: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| {
-            let e = e.unwrap();
-            (e.file_name().to_string_lossy().into_owned(), std::fs::read(e.path()).unwrap())
-        })
-        .collect();
-    v.sort();
-    v
-}
-
 const GEN: [&str; 7] = ["generate", "--format", "bf16", "--rows", "2", "--cols", "3"];
 const PKG: &str = "daa_bf16_daa_2x3";
 
@@ -483,7 +470,7 @@ fn generate_killed_at_any_moment_is_repaired_by_the_next_run() {
     let dir = tempfile::tempdir().unwrap();
     let reference = dir.path().join("ref");
     assert!(generate(&reference).status().unwrap().success());
-    let want = package(&reference.join(PKG));
+    let want = common::dir_contents(&reference.join(PKG));
     let out = dir.path().join("out");
     let mut rng = TestRng::deterministic_rng(RngAlgorithm::ChaCha);
     let rounds = std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(12);
@@ -499,7 +486,7 @@ fn generate_killed_at_any_moment_is_repaired_by_the_next_run() {
         let o = generate(&out).output().unwrap();
         assert!(o.status.success(), "round {round}: {}", String::from_utf8_lossy(&o.stderr));
         assert_eq!(names(&out), vec![PKG.to_string()], "round {round}: stray files");
-        assert!(package(&out.join(PKG)) == want, "round {round}: the package differs from a fresh one");
+        assert!(common::dir_contents(&out.join(PKG)) == want, "round {round}: the package differs from a fresh one");
     }
 }
 

@@ -315,17 +315,7 @@ fn cli_generate_writes_the_pe_package_and_verify_reports() {
     };
     let o = gen(&["--pe-only"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let read = |pkg: &std::path::Path| {
-        let mut v: Vec<(String, Vec<u8>)> = std::fs::read_dir(pkg)
-            .unwrap()
-            .map(|e| {
-                let e = e.unwrap();
-                (e.file_name().into_string().unwrap(), std::fs::read(e.path()).unwrap())
-            })
-            .collect();
-        v.sort();
-        v
-    };
+    let read = common::dir_contents;
     // --pe-only writes its own directory: the PE's modules and the manifest of what it wrote.
     let pe_pkg = dir.path().join("daa_e5m2_daa_8x8_pe");
     let first = read(&pe_pkg);
