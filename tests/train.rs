@@ -256,6 +256,16 @@ fn small_training_run_learns_writes_its_files_and_repeats_bit_for_bit() {
     for d in [&a, &b] {
         let o = run_train(&args, d);
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        // Without a terminal: a plain line per epoch, then the summary naming the directory.
+        let stdout = String::from_utf8_lossy(&o.stdout);
+        let lines: Vec<&str> = stdout.lines().collect();
+        assert_eq!(lines.len(), 3, "{stdout}");
+        assert!(
+            lines[0].starts_with("daa epoch 1/2: train loss") && lines[1].starts_with("daa epoch 2/2:"),
+            "{stdout}"
+        );
+        assert!(lines[2].ends_with(&format!("-> {}", d.display())), "{stdout}");
+        assert!(!stdout.contains('\r') && !stdout.contains('\x1b'), "no terminal control: {stdout:?}");
     }
     let s: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(a.join("summary.json")).unwrap()).unwrap();
     assert_eq!(s["model"], "lenet5");
