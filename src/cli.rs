@@ -361,7 +361,7 @@ pub struct GemmArgs {
     /// Write the controller and datapath statistics as JSON here.
     #[arg(long, value_name = "FILE")]
     pub stats: Option<PathBuf>,
-    /// Random mode (no --a/--b): shape M,K,N of the seeded random GEMM.
+    /// Random mode (no --a/--b): shape M,K,N of the seeded random GEMM, M*K*N at most 2^30 (docs/limits.md).
     #[arg(long, default_value = "256,256,256", value_name = "M,K,N", conflicts_with = "a")]
     pub shape: String,
     /// Random mode: seed of the operand generator.
