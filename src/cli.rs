@@ -1,17 +1,18 @@
 //! The `daa` command line: argument definitions and the dispatch to library calls.
 
-use crate::config::{Config, Policy, Settings};
+use crate::config::{Config, EnergyConstants, Policy, Settings};
 use crate::error::InputError;
-use crate::files::{write_atomic, write_string_atomic};
+use crate::files::{check_distinct, check_output_file, write_atomic, write_string_atomic, OutputSet};
 use crate::golden::explore::{evaluate, exact_product, random_operands, table, PolicyResult};
 use crate::golden::gemm::{check_shapes, gemm, GemmInput};
 use crate::golden::pe::PeParams;
 use crate::golden::vectors::{generate, to_line};
-use crate::npy::{read_codes, write_f32};
+use crate::limits;
+use crate::npy::{read_codes, write_f32_to};
 use anyhow::Result;
 use clap::{Args, Parser, Subcommand};
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Generator and bit-exact golden model for Dynamic Asymmetric Architecture (DAA) systolic arrays.
 #[derive(Parser, Debug)]
@@ -28,6 +29,7 @@ pub enum Command {
     /// Print the effective configuration (file plus flags, defaults filled in) as TOML.
     Config(ConfigArgs),
     /// Multiply two matrices with the golden model, or compare every policy on a random GEMM.
+    #[command(after_help = GEMM_COLUMNS)]
     Gemm(GemmArgs),
     /// Write PE-level test vectors from the golden model (`acc a0 b0 a1 b1 expected` per line).
     Vectors(VectorArgs),
@@ -40,7 +42,7 @@ pub enum Command {
     /// Write the package testbench's input and expected hex files for your own A and B.
     TbVectors(TbVectorArgs),
     /// Synthesize the units and the PE of every policy with Yosys and print their sizes.
-    Area(ConfigArgs),
+    Area(PeConfig),
     /// Train a CNN on Fashion-MNIST with every conv/linear GEMM through the golden model.
     Train(TrainArgs),
     /// Cycles, utilisation and speed-up of every policy for a workload's training GEMMs on the array.
@@ -70,9 +72,7 @@ impl WorkloadArgs {
     fn load(&self) -> anyhow::Result<(crate::cost::workloads::Workload, usize)> {
         let w = crate::cost::workloads::Workload::load(&self.workload)?;
         let batch = self.batch.unwrap_or(w.batch);
-        if batch == 0 || batch > 1 << 20 {
-            return Err(InputError::field("batch", &batch.to_string(), "1 ..= 1048576").into());
-        }
+        w.check_step(batch)?;
         Ok((w, batch))
     }
 }
@@ -82,7 +82,7 @@ impl WorkloadArgs {
 pub struct ReportArgs {
     #[command(flatten)]
     /// Configuration (an `[energy]` table in the file overrides the energy constants).
-    pub cfg: ConfigArgs,
+    pub cfg: ArrayConfig,
     #[command(flatten)]
     /// Workload (its training GEMMs) and mini-batch.
     pub wl: WorkloadArgs,
@@ -108,7 +108,7 @@ pub struct ReportArgs {
 pub struct EnergyArgs {
     #[command(flatten)]
     /// Configuration (an `[energy]` table in the file overrides the model's constants).
-    pub cfg: ConfigArgs,
+    pub cfg: ArrayConfig,
     #[command(flatten)]
     /// Workload (its training GEMMs) and mini-batch.
     pub wl: WorkloadArgs,
@@ -128,7 +128,7 @@ pub struct EnergyArgs {
 pub struct FpgaArgs {
     #[command(flatten)]
     /// Configuration (format, policy, L; rows and cols with --array).
-    pub cfg: ConfigArgs,
+    pub cfg: ArrayConfig,
     /// Also place and route the configured array (rows x cols); one larger than the device is reported as such.
     #[arg(long)]
     pub array: bool,
@@ -145,7 +145,7 @@ pub struct FpgaArgs {
 pub struct PerfArgs {
     #[command(flatten)]
     /// Configuration (rows and cols set the array).
-    pub cfg: ConfigArgs,
+    pub cfg: GridConfig,
     #[command(flatten)]
     /// Workload (its training GEMMs) and mini-batch.
     pub wl: WorkloadArgs,
@@ -154,12 +154,9 @@ pub struct PerfArgs {
     pub json: bool,
 }
 
-/// Configuration: a TOML file plus flags; a flag overrides the file's value of the same name.
+/// The arithmetic: what every command that computes takes.
 #[derive(Args, Debug, Clone, Default)]
-pub struct ConfigArgs {
-    /// TOML file with any of the keys format, policy, lo_bits, lo_rounding, rows, cols, pipeline, interleave, name.
-    #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
+pub struct ArithFlags {
     /// Input format F_in: fp32 (default), tf32, bf16, fp16, or eXmY with 2 <= X <= 8, 1 <= Y <= 23.
     #[arg(long)]
     pub format: Option<String>,
@@ -172,12 +169,22 @@ pub struct ConfigArgs {
     /// Rounding of low-path operands: nearest-even (default) or toward-zero.
     #[arg(long)]
     pub lo_rounding: Option<String>,
+}
+
+/// The array's shape.
+#[derive(Args, Debug, Clone, Default)]
+pub struct ArrayFlags {
     /// Array rows R, 1..=256 (default 8).
     #[arg(long)]
     pub rows: Option<u32>,
     /// Array columns C, 1..=256 (default 8).
     #[arg(long)]
     pub cols: Option<u32>,
+}
+
+/// The PE's pipelining.
+#[derive(Args, Debug, Clone, Default)]
+pub struct PeFlags {
     /// Extra PE pipeline registers, 0..=5 (default 0): after the products, after the product
     /// adder's alignment, after its normalisation, after unpack and reduction, after the
     /// controller (single: after the product, after unpacking; docs/pe.md).
@@ -187,54 +194,163 @@ pub struct ConfigArgs {
     /// interleave*R x C and the accumulation adder is pipelined min(interleave, 4) deep (docs/pe.md).
     #[arg(long)]
     pub interleave: Option<u32>,
-    /// Name of the generated IP, a Verilog identifier (default daa_<format>_<policy>_<R>x<C>).
-    #[arg(long)]
-    pub name: Option<String>,
 }
 
-impl ConfigArgs {
-    /// The flags as settings (unset flags stay unset).
-    fn flags(&self) -> Settings {
-        Settings {
-            format: self.format.clone(),
-            policy: self.policy.clone(),
-            lo_bits: self.lo_bits,
-            lo_rounding: self.lo_rounding.clone(),
-            rows: self.rows,
-            cols: self.cols,
-            pipeline: self.pipeline,
-            interleave: self.interleave,
-            name: self.name.clone(),
-            energy: None,
-        }
+/// How a command's flags become [`Settings`]: each command takes only the flags that change
+/// what it does (a configuration file may hold every key; the ones a command does not use
+/// are ignored).
+pub trait ConfigFlags {
+    /// The `--config` file.
+    fn file(&self) -> Option<&Path>;
+    /// The flags given, as settings (unset flags stay unset).
+    fn flags(&self) -> Settings;
+
+    /// File, then flags, validated.
+    fn resolve(&self) -> Result<Config, InputError> {
+        let base = match self.file() {
+            Some(path) => Settings::from_toml_file(path)?,
+            None => Settings::default(),
+        };
+        base.overridden_by(&self.flags()).resolve()
     }
 
     /// The energy model's constants: defaults, overridden by the config file's `[energy]` table.
-    pub fn energy(&self) -> Result<crate::cost::energy::EnergyConstants, InputError> {
-        let k = match &self.config {
+    fn energy(&self) -> Result<EnergyConstants, InputError> {
+        let k = match self.file() {
             Some(path) => Settings::from_toml_file(path)?.energy.unwrap_or_default(),
             None => Default::default(),
         };
         k.validate()?;
         Ok(k)
     }
+}
 
-    /// File, then flags, validated.
-    pub fn resolve(&self) -> Result<Config, InputError> {
-        let base = match &self.config {
-            Some(path) => Settings::from_toml_file(path)?,
-            None => Settings::default(),
-        };
-        base.overridden_by(&self.flags()).resolve()
+impl ArithFlags {
+    fn set(&self, s: &mut Settings) {
+        s.format = self.format.clone();
+        s.policy = self.policy.clone();
+        s.lo_bits = self.lo_bits;
+        s.lo_rounding = self.lo_rounding.clone();
     }
 }
+
+impl ArrayFlags {
+    fn set(&self, s: &mut Settings) {
+        s.rows = self.rows;
+        s.cols = self.cols;
+    }
+}
+
+impl PeFlags {
+    fn set(&self, s: &mut Settings) {
+        s.pipeline = self.pipeline;
+        s.interleave = self.interleave;
+    }
+}
+
+/// The `--config` help, the same for every command.
+const CONFIG_HELP: &str = "TOML file with any of the keys format, policy, lo_bits, lo_rounding, rows, cols, pipeline, interleave, name and an [energy] table (keys this command does not use are ignored); a flag overrides the file's value";
+
+/// Declares a configuration struct: `--config` plus the given flag groups.
+macro_rules! config_args {
+    ($(#[$doc:meta])* $name:ident { $($group:ident: $ty:ty),* }) => {
+        $(#[$doc])*
+        #[derive(Args, Debug, Clone, Default)]
+        pub struct $name {
+            #[arg(long, value_name = "FILE", help = CONFIG_HELP)]
+            /// The configuration file.
+            pub config: Option<PathBuf>,
+            $(
+                #[command(flatten)]
+                #[allow(missing_docs)]
+                pub $group: $ty,
+            )*
+        }
+
+        impl ConfigFlags for $name {
+            fn file(&self) -> Option<&Path> {
+                self.config.as_deref()
+            }
+            fn flags(&self) -> Settings {
+                let mut s = Settings::default();
+                $(self.$group.set(&mut s);)*
+                s
+            }
+        }
+    };
+}
+
+/// Every setting: `daa config`, `daa generate`.
+#[derive(Args, Debug, Clone, Default)]
+pub struct ConfigArgs {
+    #[arg(long, value_name = "FILE", help = CONFIG_HELP)]
+    /// The configuration file.
+    pub config: Option<PathBuf>,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub arith: ArithFlags,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub array: ArrayFlags,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub pe: PeFlags,
+    /// Name of the generated IP: a Verilog identifier that is not a Verilog or SystemVerilog
+    /// keyword (default daa_<format>_<policy>_<R>x<C>, plus _l<L>, _tz, _p<P>, _i<N> for the
+    /// settings that are not at their default).
+    #[arg(long)]
+    pub name: Option<String>,
+}
+
+impl ConfigFlags for ConfigArgs {
+    fn file(&self) -> Option<&Path> {
+        self.config.as_deref()
+    }
+    fn flags(&self) -> Settings {
+        let mut s = Settings { name: self.name.clone(), ..Default::default() };
+        self.arith.set(&mut s);
+        self.array.set(&mut s);
+        self.pe.set(&mut s);
+        s
+    }
+}
+
+config_args!(
+    /// The arithmetic only (the golden model does not depend on the array): `daa gemm`,
+    /// `daa vectors`, `daa train`.
+    ArithConfig { arith: ArithFlags }
+);
+config_args!(
+    /// The arithmetic and the PE's pipelining: `daa area`.
+    PeConfig { arith: ArithFlags, pe: PeFlags }
+);
+config_args!(
+    /// The arithmetic and the array: `daa verify`, `daa energy`, `daa fpga`, `daa report`.
+    ArrayConfig { arith: ArithFlags, array: ArrayFlags, pe: PeFlags }
+);
+config_args!(
+    /// The array alone (`daa perf` counts every policy, whatever the format): `daa perf`.
+    GridConfig { array: ArrayFlags, pe: PeFlags }
+);
+
+/// What the columns of `daa gemm`'s random-mode table mean (in its `--help`).
+const GEMM_COLUMNS: &str = "Without --a/--b, one row per policy on the same seeded random GEMM:
+  rel_err_F    ||C - exact||_F / ||exact||_F: the whole result's relative error against the
+               exact (f64) product of the F_in operands
+  max_err_rel  max |C - exact| / max |exact| over all elements
+  high_s0      share of PE steps in which stream 0 got the full multiplier (daa, static)
+  high_s1      share of PE steps in which stream 1 got it (daa only; '-' where no controller)
+  zero_prod    share of products that were zero (after flushing subnormals)
+  q_changed    share of low-path operands that the reduction to lo_bits changed
+  seconds      wall time of that policy's golden GEMM
+--stats FILE writes the same as JSON.";
 
 /// `daa gemm` arguments.
 #[derive(Args, Debug)]
 pub struct GemmArgs {
     #[command(flatten)]
     /// Configuration.
-    pub cfg: ConfigArgs,
+    pub cfg: ArithConfig,
     /// A (M x K) as .npy: uint16/uint32 F_in codes, or float32 (rounded to F_in with RNE).
     #[arg(long, requires_all = ["b", "out"])]
     pub a: Option<PathBuf>,
@@ -247,14 +363,14 @@ pub struct GemmArgs {
     /// Write the controller and datapath statistics as JSON here.
     #[arg(long, value_name = "FILE")]
     pub stats: Option<PathBuf>,
-    /// Random mode (no --a/--b): shape M,K,N of the seeded random GEMM.
+    /// Random mode (no --a/--b): shape M,K,N of the seeded random GEMM, M*K*N at most 2^30 (docs/limits.md).
     #[arg(long, default_value = "256,256,256", value_name = "M,K,N", conflicts_with = "a")]
     pub shape: String,
     /// Random mode: seed of the operand generator.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, conflicts_with = "a")]
     pub seed: u64,
     /// Random mode: share of zeros in A, like post-ReLU activations, 0 <= p < 1.
-    #[arg(long, default_value_t = 0.5)]
+    #[arg(long, default_value_t = 0.5, conflicts_with = "a")]
     pub sparsity: f64,
 }
 
@@ -263,10 +379,10 @@ pub struct GemmArgs {
 pub struct VectorArgs {
     #[command(flatten)]
     /// Configuration.
-    pub cfg: ConfigArgs,
-    /// Number of vectors.
+    pub cfg: ArithConfig,
+    /// Number of vectors, 1 ..= 4194304.
     #[arg(long, default_value_t = 1000)]
-    pub count: usize,
+    pub count: u64,
     /// Seed of the vector generator; same seed, same file.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
@@ -295,15 +411,15 @@ pub struct TbVectorArgs {
 /// `daa bench` arguments.
 #[derive(Args, Debug)]
 pub struct BenchArgs {
-    /// M = N = K.
+    /// M = N = K, 1 ..= 1024.
     #[arg(long, default_value_t = 512)]
-    pub size: usize,
-    /// Repetitions of each golden GEMM (sgemm gets ten times as many); the best time is kept.
+    pub size: u64,
+    /// Repetitions of each golden GEMM, 1 ..= 100 (sgemm gets ten times as many); the best time is kept.
     #[arg(long, default_value_t = 5)]
-    pub reps: usize,
-    /// Threads for both the golden GEMM and sgemm (default: all cores).
+    pub reps: u64,
+    /// Threads for both the golden GEMM and sgemm, 1 ..= 1024 (default: all cores).
     #[arg(long)]
-    pub threads: Option<usize>,
+    pub threads: Option<u64>,
     /// Also write the measurements as JSON here.
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
@@ -315,12 +431,17 @@ pub struct GenerateArgs {
     #[command(flatten)]
     /// Configuration.
     pub cfg: ConfigArgs,
-    /// Only the PE and its units (no grid, testbench or package files).
+    /// Only the PE and its units, into their own directory `<name>_pe/` (no grid, testbench or package files).
     #[arg(long)]
     pub pe_only: bool,
     /// Parent directory of the package directory `<name>/`.
     #[arg(long, default_value = "rtl_out")]
     pub out: PathBuf,
+    /// Replace the package directory even if it holds files this tool did not write (not in
+    /// its manifest.json, or changed since): they are deleted. Without it such a directory,
+    /// or a file at its place, is left alone and the run fails.
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// `daa verify` arguments.
@@ -328,14 +449,14 @@ pub struct GenerateArgs {
 pub struct VerifyArgs {
     #[command(flatten)]
     /// Configuration.
-    pub cfg: ConfigArgs,
+    pub cfg: ArrayConfig,
     /// Check only the units and the PE (without it: those checks, then the grid).
     #[arg(long)]
     pub pe: bool,
-    /// Random GEMMs through the grid (random shapes, valid gaps and output back-pressure).
+    /// Random GEMMs through the grid (random shapes, valid gaps and output back-pressure), 1 ..= 1000000.
     #[arg(long, default_value_t = 1000)]
     pub gemms: u64,
-    /// Random vectors for the units and PE cycles (formats of <= 16 bits also get every code through unpack and reduce).
+    /// Random vectors for the units and PE cycles, at most 2^32 (formats of <= 16 bits also get every code through unpack and reduce).
     #[arg(long, default_value_t = 1_000_000)]
     pub vectors: u64,
     /// Seed of the vector generator.
@@ -348,7 +469,7 @@ pub struct VerifyArgs {
 pub struct TrainArgs {
     #[command(flatten)]
     /// Configuration (`--policy native` runs plain f32 GEMMs).
-    pub cfg: ConfigArgs,
+    pub cfg: ArithConfig,
     /// Network: lenet5, vgg-small or resnet-mini.
     #[arg(long, default_value = "lenet5")]
     pub model: String,
@@ -397,7 +518,7 @@ pub struct TrainArgs {
 }
 
 /// Runs one parsed command line, writing human-readable output to `out`.
-pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
+pub fn run(cli: Cli, out: &mut (dyn Write + Send)) -> Result<()> {
     match cli.command {
         Command::Config(c) => {
             write!(out, "{}", c.resolve()?.to_toml())?;
@@ -405,7 +526,9 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
         Command::Gemm(g) => run_gemm(g, out)?,
         Command::Vectors(v) => {
             let cfg = v.cfg.resolve()?;
-            let vs = generate(&cfg, v.count, v.seed);
+            let count = limits::positive("count", v.count, limits::MAX_VECTORS)?;
+            check_output_file("out", &v.out)?;
+            let vs = generate(&cfg, count as usize, v.seed);
             write_atomic(&v.out, |w| {
                 for x in &vs {
                     writeln!(w, "{}", to_line(cfg.format, x))?;
@@ -459,6 +582,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
             let cfg = r.cfg.resolve()?;
             let k = r.cfg.energy()?;
             let (w, batch) = r.wl.load()?;
+            check_output_dir("out", &r.out)?;
             let data = crate::train::data::load(r.data.as_deref())?;
             let bar = crate::train::run::progress_bar(std::io::IsTerminal::is_terminal(&std::io::stderr()));
             let opts = crate::cost::report::ReportOptions {
@@ -495,8 +619,16 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
             }
         }
         Command::Bench(b) => {
-            let threads = b.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-            let r = crate::golden::bench::run(b.size, b.reps, threads)?;
+            let size = limits::positive("size", b.size, limits::MAX_BENCH_SIZE)?;
+            let reps = limits::positive("reps", b.reps, 100)?;
+            let threads = match b.threads {
+                Some(t) => limits::positive("threads", t, limits::MAX_THREADS)?,
+                None => std::thread::available_parallelism().map_or(1, |n| n.get() as u64),
+            };
+            if let Some(path) = &b.json {
+                check_output_file("json", path)?;
+            }
+            let r = crate::golden::bench::run(size as usize, reps as usize, threads as usize)?;
             write!(out, "{}", crate::golden::bench::table(&r))?;
             if let Some(path) = b.json {
                 write_string_atomic(&path, &serde_json::to_string_pretty(&r)?)?;
@@ -504,6 +636,19 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Checks that `path` (the value of `--<field>`) can be an output directory: not an
+/// existing file, and no file on the way to it.
+fn check_output_dir(field: &str, path: &Path) -> Result<(), InputError> {
+    match path.ancestors().find(|a| !a.as_os_str().is_empty() && a.exists()) {
+        Some(a) if !a.is_dir() => Err(InputError::field(
+            field,
+            &path.display().to_string(),
+            &format!("a directory path ({} is a file)", a.display()),
+        )),
+        _ => Ok(()),
+    }
 }
 
 fn parse_shape(text: &str) -> Result<(usize, usize, usize), InputError> {
@@ -517,16 +662,27 @@ fn parse_shape(text: &str) -> Result<(usize, usize, usize), InputError> {
 
 fn run_gemm(g: GemmArgs, out: &mut dyn Write) -> Result<()> {
     let cfg = g.cfg.resolve()?;
+    if let Some(sp) = &g.stats {
+        check_output_file("stats", sp)?;
+    }
     if let (Some(pa), Some(pb), Some(pc)) = (&g.a, &g.b, &g.out) {
+        check_output_file("out", pc)?;
+        if let Some(sp) = &g.stats {
+            check_distinct(("out", pc), ("stats", sp))?;
+        }
         let a = read_codes(pa, "A", cfg.format)?;
         let b = read_codes(pb, "B", cfg.format)?;
         check_shapes(a.rows, a.cols, b.rows, b.cols)?;
+        limits::gemm("a, b", a.rows, a.cols, b.cols, limits::MAX_GEMM_MACS)?;
         let p = PeParams::from(&cfg);
         let (c, stats) = gemm(&p, &GemmInput { m: a.rows, k: a.cols, n: b.cols, a: &a.codes, b: &b.codes });
-        write_f32(pc, a.rows, b.cols, &c)?;
+        // C and its statistics are written together or not at all.
+        let mut set = OutputSet::new();
+        set.add(pc, |w| write_f32_to(w, a.rows, b.cols, &c))?;
         if let Some(sp) = &g.stats {
-            write_string_atomic(sp, &serde_json::to_string_pretty(&stats)?)?;
+            set.add_bytes(sp, serde_json::to_string_pretty(&stats)?.as_bytes())?;
         }
+        set.commit()?;
         writeln!(
             out,
             "C = A ({}x{}) * B ({}x{}) with {}, policy {}: wrote {}",
@@ -541,6 +697,7 @@ fn run_gemm(g: GemmArgs, out: &mut dyn Write) -> Result<()> {
         return Ok(());
     }
     let (m, k, n) = parse_shape(&g.shape)?;
+    limits::gemm("shape", m, k, n, limits::MAX_RANDOM_GEMM_MACS)?;
     if !(0.0..1.0).contains(&g.sparsity) {
         return Err(InputError::field("sparsity", &g.sparsity.to_string(), "0 <= sparsity < 1").into());
     }
@@ -621,21 +778,37 @@ fn run_tb_vectors(t: TbVectorArgs, out: &mut dyn Write) -> Result<()> {
 
 fn run_generate(g: GenerateArgs, out: &mut dyn Write) -> Result<()> {
     let cfg = g.cfg.resolve()?;
-    let files: Vec<(String, String)> = if g.pe_only {
-        crate::rtl::emit::pe_files(&cfg)?.into_iter().map(|f| (f.file_name(), f.text)).collect()
+    check_output_dir("out", &g.out)?;
+    let (dir, files, what) = if g.pe_only {
+        let top = format!("{}_pe", cfg.name);
+        let mut files: Vec<(String, String)> =
+            crate::rtl::emit::pe_files(&cfg)?.into_iter().map(|f| (f.file_name(), f.text)).collect();
+        files.sort();
+        // The record of what this run wrote: what the next run may replace.
+        let manifest = serde_json::json!({
+            "tool": "daa-gen",
+            "version": env!("CARGO_PKG_VERSION"),
+            "name": cfg.name,
+            "top": top,
+            "files": crate::files::manifest_files(&files),
+        });
+        files.push((crate::files::MANIFEST.into(), serde_json::to_string_pretty(&manifest)? + "\n"));
+        (g.out.join(&top), files, format!("the PE (top {top})"))
     } else {
-        crate::grid::package::package(&cfg)?
+        (g.out.join(&cfg.name), crate::grid::package::package(&cfg)?, format!("the array (top {})", cfg.name))
     };
-    let dir = g.out.join(&cfg.name);
-    crate::files::write_dir_atomic(&dir, &files)?;
-    let what =
-        if g.pe_only { format!("the PE (top {}_pe)", cfg.name) } else { format!("the array (top {})", cfg.name) };
+    crate::files::write_package(&dir, &files, g.force)?;
     writeln!(out, "wrote {} files for {what} to {}", files.len(), dir.display())?;
     Ok(())
 }
 
 fn run_verify(v: VerifyArgs, out: &mut dyn Write) -> Result<()> {
     let cfg = v.cfg.resolve()?;
+    limits::positive("gemms", v.gemms, limits::MAX_VERIFY_GEMMS)?;
+    if v.vectors > limits::MAX_VERIFY_VECTORS {
+        let allowed = format!("0 ..= {}", limits::MAX_VERIFY_VECTORS);
+        return Err(InputError::field("vectors", &v.vectors.to_string(), &allowed).into());
+    }
     let flags = format!(
         "--format {} --policy {} --lo-bits {} --lo-rounding {}",
         cfg.format.name(),
@@ -671,13 +844,15 @@ fn run_verify(v: VerifyArgs, out: &mut dyn Write) -> Result<()> {
     Ok(())
 }
 
-fn run_train(t: TrainArgs, out: &mut dyn Write) -> Result<()> {
+fn run_train(t: TrainArgs, out: &mut (dyn Write + Send)) -> Result<()> {
     use crate::train::optim::Sgd;
-    use crate::train::run::{default_loss_scaling, plan, progress_bar, train, write_comparison, write_run, TrainSpec};
-    let native = t.cfg.policy.as_deref() == Some("native");
+    use crate::train::run::{
+        default_loss_scaling, epoch_line, plan, progress_bar, train, write_comparison, write_run, TrainSpec,
+    };
+    let native = t.cfg.arith.policy.as_deref() == Some("native");
     let mut cfg_args = t.cfg.clone();
     if native {
-        cfg_args.policy = Some("single".into());
+        cfg_args.arith.policy = Some("single".into());
     }
     let cfg = cfg_args.resolve().map_err(|e| {
         if e.0.contains("`policy`") {
@@ -739,23 +914,34 @@ fn run_train(t: TrainArgs, out: &mut dyn Write) -> Result<()> {
     let dir = t.out.clone().unwrap_or_else(|| {
         PathBuf::from("train_out").join(format!("{}-{}-{what}-seed{}", t.model, base.cfg.format.name(), t.seed))
     });
+    check_output_dir("out", &dir)?;
     let pool = rayon::ThreadPoolBuilder::new().num_threads(t.threads.unwrap_or(0)).build()?;
     let bar = progress_bar(std::io::IsTerminal::is_terminal(&std::io::stderr()));
+    // Lines go through the bar (hidden while they print), so it never draws over them; with
+    // no terminal the bar is hidden and they are plain lines, one per epoch.
+    let say = |out: &mut (dyn Write + Send), line: String| bar.suspend(|| writeln!(out, "{line}"));
     let mut done = Vec::new();
     for (label, spec) in &runs {
-        let s = pool.install(|| train(spec, &data, &bar))?;
+        let s = pool.install(|| {
+            train(spec, &data, &bar, &mut |e| {
+                let line = epoch_line(label, spec.epochs, e);
+                let _ = bar.suspend(|| writeln!(out, "{line}").and_then(|_| out.flush()));
+            })
+        })?;
         let run_dir = if stem.is_some() { dir.join(label) } else { dir.clone() };
         write_run(&run_dir, &s)?;
-        writeln!(
+        say(
             out,
-            "{label}: {} {} test accuracy {:.2} % after {} epoch(s), {:.1} s ({:.0} % in GEMMs) -> {}",
-            s.model,
-            s.format,
-            100.0 * s.test_accuracy,
-            s.epochs,
-            s.seconds,
-            100.0 * s.gemm_share,
-            run_dir.display()
+            format!(
+                "{label}: {} {} test accuracy {:.2} % after {} epoch(s), {:.1} s ({:.0} % in GEMMs) -> {}",
+                s.model,
+                s.format,
+                100.0 * s.test_accuracy,
+                s.epochs,
+                s.seconds,
+                100.0 * s.gemm_share,
+                run_dir.display()
+            ),
         )?;
         done.push((label.clone(), s));
     }

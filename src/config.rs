@@ -165,8 +165,7 @@ pub struct Settings {
 impl Settings {
     /// Reads a TOML file; unknown keys and wrong types are errors naming the key.
     pub fn from_toml_file(path: &Path) -> Result<Settings, InputError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| InputError::msg(format!("cannot read config file {}: {e}", path.display())))?;
+        let text = crate::limits::read_text_bounded(path, "config file")?;
         Settings::from_toml_str(&text).map_err(|e| InputError::msg(format!("config file {}: {}", path.display(), e.0)))
     }
 
@@ -235,20 +234,30 @@ impl Settings {
             Some(n) if (1..=MAX_INTERLEAVE).contains(&n) => n,
             Some(n) => return Err(InputError::field("interleave", &n.to_string(), &format!("1 ..= {MAX_INTERLEAVE}"))),
         };
-        let name = match &self.name {
-            Some(n) => {
-                if !is_identifier(n) {
-                    return Err(InputError::field(
-                        "name",
-                        n,
-                        "a Verilog identifier: a letter or '_' then letters, digits or '_', at most 64 characters",
-                    ));
-                }
-                n.clone()
+        if let Some(k) = &self.energy {
+            k.validate()?;
+        }
+        let mut cfg =
+            Config { format, policy, lo_bits, lo_rounding, rows, cols, pipeline, interleave, name: String::new() };
+        cfg.name = match &self.name {
+            Some(n) if !is_identifier(n) => {
+                return Err(InputError::field(
+                    "name",
+                    n,
+                    "a Verilog identifier: a letter or '_' then letters, digits or '_', at most 64 characters",
+                ))
             }
-            None => default_name(format, policy, rows, cols),
+            Some(n) if is_keyword(n) => {
+                return Err(InputError::field(
+                    "name",
+                    n,
+                    "an identifier that is not a Verilog (IEEE 1364) or SystemVerilog (IEEE 1800) keyword",
+                ))
+            }
+            Some(n) => n.clone(),
+            None => full_default_name(&cfg),
         };
-        Ok(Config { format, policy, lo_bits, lo_rounding, rows, cols, pipeline, interleave, name })
+        Ok(cfg)
     }
 }
 
@@ -259,9 +268,293 @@ fn is_identifier(s: &str) -> bool {
         && s.len() <= 64
 }
 
-/// The name used when none is given: `daa_<format>_<policy>_<R>x<C>`.
+/// The reserved keywords of Verilog, IEEE 1364-2005 Annex B.
+pub const VERILOG_KEYWORDS: [&str; 124] = [
+    "always",
+    "and",
+    "assign",
+    "automatic",
+    "begin",
+    "buf",
+    "bufif0",
+    "bufif1",
+    "case",
+    "casex",
+    "casez",
+    "cell",
+    "cmos",
+    "config",
+    "deassign",
+    "default",
+    "defparam",
+    "design",
+    "disable",
+    "edge",
+    "else",
+    "end",
+    "endcase",
+    "endconfig",
+    "endfunction",
+    "endgenerate",
+    "endmodule",
+    "endprimitive",
+    "endspecify",
+    "endtable",
+    "endtask",
+    "event",
+    "for",
+    "force",
+    "forever",
+    "fork",
+    "function",
+    "generate",
+    "genvar",
+    "highz0",
+    "highz1",
+    "if",
+    "ifnone",
+    "incdir",
+    "include",
+    "initial",
+    "inout",
+    "input",
+    "instance",
+    "integer",
+    "join",
+    "large",
+    "liblist",
+    "library",
+    "localparam",
+    "macromodule",
+    "medium",
+    "module",
+    "nand",
+    "negedge",
+    "nmos",
+    "nor",
+    "noshowcancelled",
+    "not",
+    "notif0",
+    "notif1",
+    "or",
+    "output",
+    "parameter",
+    "pmos",
+    "posedge",
+    "primitive",
+    "pull0",
+    "pull1",
+    "pulldown",
+    "pullup",
+    "pulsestyle_onevent",
+    "pulsestyle_ondetect",
+    "rcmos",
+    "real",
+    "realtime",
+    "reg",
+    "release",
+    "repeat",
+    "rnmos",
+    "rpmos",
+    "rtran",
+    "rtranif0",
+    "rtranif1",
+    "scalared",
+    "showcancelled",
+    "signed",
+    "small",
+    "specify",
+    "specparam",
+    "strong0",
+    "strong1",
+    "supply0",
+    "supply1",
+    "table",
+    "task",
+    "time",
+    "tran",
+    "tranif0",
+    "tranif1",
+    "tri",
+    "tri0",
+    "tri1",
+    "triand",
+    "trior",
+    "trireg",
+    "unsigned",
+    "use",
+    "uwire",
+    "vectored",
+    "wait",
+    "wand",
+    "weak0",
+    "weak1",
+    "while",
+    "wire",
+    "wor",
+    "xnor",
+    "xor",
+];
+
+/// The keywords IEEE 1800-2017 (SystemVerilog) Annex B adds to [`VERILOG_KEYWORDS`]: Verilator and
+/// most synthesis tools read Verilog files with them reserved.
+pub const SYSTEMVERILOG_KEYWORDS: [&str; 124] = [
+    "accept_on",
+    "alias",
+    "always_comb",
+    "always_ff",
+    "always_latch",
+    "assert",
+    "assume",
+    "before",
+    "bind",
+    "bins",
+    "binsof",
+    "bit",
+    "break",
+    "byte",
+    "chandle",
+    "checker",
+    "class",
+    "clocking",
+    "const",
+    "constraint",
+    "context",
+    "continue",
+    "cover",
+    "covergroup",
+    "coverpoint",
+    "cross",
+    "dist",
+    "do",
+    "endchecker",
+    "endclass",
+    "endclocking",
+    "endgroup",
+    "endinterface",
+    "endpackage",
+    "endprogram",
+    "endproperty",
+    "endsequence",
+    "enum",
+    "eventually",
+    "expect",
+    "export",
+    "extends",
+    "extern",
+    "final",
+    "first_match",
+    "foreach",
+    "forkjoin",
+    "global",
+    "iff",
+    "ignore_bins",
+    "illegal_bins",
+    "implements",
+    "implies",
+    "import",
+    "inside",
+    "int",
+    "interconnect",
+    "interface",
+    "intersect",
+    "join_any",
+    "join_none",
+    "let",
+    "local",
+    "logic",
+    "longint",
+    "matches",
+    "modport",
+    "nettype",
+    "new",
+    "nexttime",
+    "null",
+    "package",
+    "packed",
+    "priority",
+    "program",
+    "property",
+    "protected",
+    "pure",
+    "rand",
+    "randc",
+    "randcase",
+    "randsequence",
+    "ref",
+    "reject_on",
+    "restrict",
+    "return",
+    "s_always",
+    "s_eventually",
+    "s_nexttime",
+    "s_until",
+    "s_until_with",
+    "sequence",
+    "shortint",
+    "shortreal",
+    "soft",
+    "solve",
+    "static",
+    "string",
+    "strong",
+    "struct",
+    "super",
+    "sync_accept_on",
+    "sync_reject_on",
+    "tagged",
+    "this",
+    "throughout",
+    "timeprecision",
+    "timeunit",
+    "type",
+    "typedef",
+    "union",
+    "unique",
+    "unique0",
+    "until",
+    "until_with",
+    "untyped",
+    "var",
+    "virtual",
+    "void",
+    "wait_order",
+    "weak",
+    "wildcard",
+    "with",
+    "within",
+];
+
+/// Whether `s` is a reserved word of Verilog or SystemVerilog (case matters: `Module` is not).
+pub fn is_keyword(s: &str) -> bool {
+    VERILOG_KEYWORDS.contains(&s) || SYSTEMVERILOG_KEYWORDS.contains(&s)
+}
+
+/// `daa_<format>_<policy>_<R>x<C>`: the array's base name, and the whole default name when
+/// every other setting has its default value.
 pub fn default_name(format: Format, policy: Policy, rows: u32, cols: u32) -> String {
     format!("daa_{}_{}_{}x{}", format.name(), policy.name(), rows, cols)
+}
+
+/// The name used when none is given: [`default_name`] plus a suffix for every other
+/// setting that changes the RTL and is not at its default: `_l<L>` (lo_bits), `_tz`
+/// (toward-zero), `_p<P>` (pipeline), `_i<N>` (interleave). Two configurations with
+/// different RTL never share a default name.
+pub fn full_default_name(c: &Config) -> String {
+    let mut name = default_name(c.format, c.policy, c.rows, c.cols);
+    if c.lo_bits != c.format.default_lo_bits() {
+        name += &format!("_l{}", c.lo_bits);
+    }
+    if c.lo_rounding == Rounding::TowardZero {
+        name += "_tz";
+    }
+    if c.pipeline != 0 {
+        name += &format!("_p{}", c.pipeline);
+    }
+    if c.interleave != 1 {
+        name += &format!("_i{}", c.interleave);
+    }
+    name
 }
 
 /// A validated configuration.
@@ -328,9 +621,11 @@ impl Config {
 
     /// The same configuration with another policy (and the default name for it, if the name was defaulted).
     pub fn with_policy(&self, policy: Policy) -> Config {
-        let defaulted = self.name == default_name(self.format, self.policy, self.rows, self.cols);
-        let name = if defaulted { default_name(self.format, policy, self.rows, self.cols) } else { self.name.clone() };
-        Config { policy, name, ..self.clone() }
+        let mut c = Config { policy, ..self.clone() };
+        if self.name == full_default_name(self) {
+            c.name = full_default_name(&c);
+        }
+        c
     }
 }
 

@@ -8,6 +8,7 @@ pub mod files;
 pub mod format;
 pub mod golden;
 pub mod grid;
+pub mod limits;
 pub mod npy;
 pub mod plot;
 pub mod rtl;

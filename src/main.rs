@@ -2,13 +2,16 @@
 
 use clap::Parser;
 use daa_gen::cli::{run, Cli};
-use daa_gen::error::exit_code;
+use daa_gen::error::{exit_code, report};
 
 fn main() {
     let cli = Cli::parse();
-    let mut stdout = std::io::stdout().lock();
-    if let Err(e) = run(cli, &mut stdout) {
-        eprintln!("error: {e:#}");
-        std::process::exit(exit_code(&e));
+    let result = run(cli, &mut std::io::stdout());
+    if let Err(e) = result {
+        eprintln!("error: {}", report(&e));
+        let code = exit_code(&e);
+        // Dropped before exiting: an error may own a temporary file that its drop removes.
+        drop(e);
+        std::process::exit(code);
     }
 }

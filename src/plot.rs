@@ -38,18 +38,30 @@ const COLORS: [RGBColor; 8] = [
     RGBColor(127, 127, 127),
 ];
 
+/// The axis range of `vals`: 5 % of the span added on each side; a single value (one
+/// epoch) or equal values get a span of their own, 10 % of the value or at least 0.5, so
+/// the axis has readable ticks instead of a range of 2e-9.
 fn range(vals: impl Iterator<Item = f64>) -> (f64, f64) {
     let (lo, hi) =
         vals.filter(|v| v.is_finite()).fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(v), b.max(v)));
     if !lo.is_finite() {
         return (0.0, 1.0);
     }
-    let pad = ((hi - lo) * 0.05).max(1e-9);
-    (lo - pad, hi + pad)
+    let span = hi - lo;
+    if span <= 1e-9 * hi.abs().max(lo.abs()).max(1.0) {
+        let pad = (0.1 * hi.abs()).max(0.5);
+        return (lo - pad, hi + pad);
+    }
+    (lo - 0.05 * span, hi + 0.05 * span)
 }
 
 /// Draws the panels side by side into an SVG file.
 pub fn write_svg(path: &Path, panels: &[Panel]) -> Result<()> {
+    write_string_atomic(path, &render_svg(panels)?)
+}
+
+/// The panels side by side, as SVG text.
+pub fn render_svg(panels: &[Panel]) -> Result<String> {
     let mut svg = String::new();
     {
         let width = 520 * panels.len().max(1) as u32;
@@ -96,7 +108,7 @@ pub fn write_svg(path: &Path, panels: &[Panel]) -> Result<()> {
         }
         root.present().map_err(|e| anyhow!("plot: {e}"))?;
     }
-    write_string_atomic(path, &svg)
+    Ok(svg)
 }
 
 /// Grouped bars: one group per category, one bar per series, into an SVG file.
@@ -107,6 +119,11 @@ pub fn write_bars(
     categories: &[String],
     series: &[(String, Vec<f64>)],
 ) -> Result<()> {
+    write_string_atomic(path, &render_bars(title, y_label, categories, series)?)
+}
+
+/// [`write_bars`]' chart as SVG text.
+pub fn render_bars(title: &str, y_label: &str, categories: &[String], series: &[(String, Vec<f64>)]) -> Result<String> {
     let mut svg = String::new();
     {
         let width = (140 + 36 * categories.len() * series.len().max(1)).clamp(520, 1600) as u32;
@@ -157,5 +174,19 @@ pub fn write_bars(
             .map_err(|e| anyhow!("plot: {e}"))?;
         root.present().map_err(|e| anyhow!("plot: {e}"))?;
     }
-    write_string_atomic(path, &svg)
+    Ok(svg)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::range;
+
+    #[test]
+    fn single_values_get_a_readable_axis() {
+        assert_eq!(range([1.0].into_iter()), (0.5, 1.5));
+        let (lo, hi) = range([0.85, 0.85].into_iter());
+        assert!(lo < 0.85 - 0.4 && hi > 0.85 + 0.4, "{lo} {hi}");
+        assert_eq!(range([0.0, 10.0].into_iter()), (-0.5, 10.5));
+        assert_eq!(range([f64::NAN].into_iter()), (0.0, 1.0));
+    }
 }

@@ -1,16 +1,15 @@
-//! The `daa` command line: configuration, errors with exit status 2 and no output left, gemm, vectors.
+//! The `daa` command line: configuration, errors with exit status 2 and no output left, gemm,
+//! vectors, limits, how `generate` writes and refuses to overwrite.
 
-use assert_cmd::Command;
+mod common;
+
+use common::{daa, dir_contents as contents};
 use daa_gen::config::Settings;
 use daa_gen::format::Format;
 use daa_gen::golden::gemm::{gemm, GemmInput};
 use daa_gen::golden::pe::PeParams;
 use daa_gen::npy::{read_codes, write_codes, write_f32, CodeMatrix};
 use std::path::Path;
-
-fn daa() -> Command {
-    Command::cargo_bin("daa").unwrap()
-}
 
 /// Runs `daa` and returns (status, stdout, stderr).
 fn run(args: &[&str]) -> (i32, String, String) {
@@ -206,7 +205,13 @@ fn malformed_inputs_are_clear_errors_and_write_nothing() {
     // uint32 codes too wide for fp16
     write_codes(&d.join("wide.npy"), &CodeMatrix { rows: 4, cols: 6, codes: vec![0x1_0000; 24] }).unwrap();
 
-    assert_rejected(d, &s("f64.npy"), &s("b.npy"), "fp16", &["A (", "dtype '<f8'", "uint16 or uint32"]);
+    assert_rejected(
+        d,
+        &s("f64.npy"),
+        &s("b.npy"),
+        "fp16",
+        &["A (", "dtype '<f8'", "uint16 or uint32", "astype(numpy.float32)"],
+    );
     assert_rejected(d, &s("rank1.npy"), &s("b.npy"), "fp16", &["2-D", "[6]"]);
     assert_rejected(d, &s("a.npy"), &s("b5.npy"), "fp16", &["4x6", "5x2", "(K)"]);
     assert_rejected(d, &s("missing.npy"), &s("b.npy"), "fp16", &["missing.npy", "cannot read"]);
@@ -260,4 +265,187 @@ fn vectors_command_writes_the_same_file_for_the_same_seed() {
     let (code, _, _) = run(&["vectors", "--count", "5", "--policy", "single", "--out", f1.to_str().unwrap()]);
     assert_eq!(code, 0);
     assert!(std::fs::read_to_string(&f1).unwrap().lines().all(|l| l.split(' ').count() == 4));
+}
+
+#[test]
+fn generate_replaces_only_what_it_wrote_unless_forced() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("rtl");
+    let o = out.to_str().unwrap();
+    let gen = |extra: &[&str]| {
+        let mut a = vec!["generate", "--format", "bf16", "--rows", "2", "--cols", "2", "--out", o];
+        a.extend_from_slice(extra);
+        run(&a)
+    };
+    let (code, stdout, err) = gen(&[]);
+    assert_eq!(code, 0, "{err}");
+    let pkg = out.join("daa_bf16_daa_2x2");
+    assert!(stdout.contains(pkg.to_str().unwrap()), "{stdout}");
+    let fresh = contents(&pkg);
+    // Files get the mode the umask gives, as std::fs::write's files do.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let probe = dir.path().join("probe");
+        std::fs::write(&probe, "").unwrap();
+        let want = std::fs::metadata(&probe).unwrap().permissions().mode() & 0o777;
+        let got = std::fs::metadata(pkg.join("manifest.json")).unwrap().permissions().mode() & 0o777;
+        assert_eq!(got, want, "mode {got:o}, the umask gives {want:o}");
+        std::fs::remove_file(probe).unwrap();
+    }
+    // Its own package (manifest and hashes match) is replaced without asking.
+    assert_eq!(gen(&[]).0, 0);
+    assert_eq!(contents(&pkg), fresh);
+
+    // A file the user put there: refused, named, and left alone.
+    std::fs::write(pkg.join("notes.txt"), "mine").unwrap();
+    let (code, _, err) = gen(&[]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("notes.txt") && err.contains("--force"), "{err}");
+    assert_eq!(std::fs::read_to_string(pkg.join("notes.txt")).unwrap(), "mine");
+    std::fs::remove_file(pkg.join("notes.txt")).unwrap();
+
+    // A file it wrote and the user edited since: refused, named.
+    let top = pkg.join("daa_bf16_daa_2x2.v");
+    std::fs::write(&top, "// edited\n").unwrap();
+    let (code, _, err) = gen(&[]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("daa_bf16_daa_2x2.v") && err.contains("sha256"), "{err}");
+    assert_eq!(std::fs::read_to_string(&top).unwrap(), "// edited\n");
+    // --force replaces it.
+    let (code, _, err) = gen(&["--force"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(contents(&pkg), fresh);
+
+    // A regular file at the package's place is not moved aside or deleted.
+    let other = out.join("daa_bf16_daa_4x4");
+    std::fs::write(&other, "a user's file").unwrap();
+    let (code, _, err) = run(&["generate", "--format", "bf16", "--rows", "4", "--cols", "4", "--out", o]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("a file that daa generate did not write"), "{err}");
+    assert_eq!(std::fs::read_to_string(&other).unwrap(), "a user's file");
+
+    // A directory without a manifest is not ours either.
+    let foreign = out.join("daa_bf16_daa_3x3");
+    std::fs::create_dir(&foreign).unwrap();
+    let (code, _, err) = run(&["generate", "--format", "bf16", "--rows", "3", "--cols", "3", "--out", o]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("has no manifest.json"), "{err}");
+
+    // --pe-only writes its own directory and leaves the array's package alone.
+    let (code, _, err) = gen(&["--pe-only"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.join("daa_bf16_daa_2x2_pe").join("manifest.json").is_file());
+    assert_eq!(contents(&pkg), fresh);
+
+    // Nothing but the packages and the user's things: no temporaries.
+    let mut left: Vec<String> =
+        std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    left.sort();
+    assert_eq!(left, ["daa_bf16_daa_2x2", "daa_bf16_daa_2x2_pe", "daa_bf16_daa_3x3", "daa_bf16_daa_4x4"]);
+}
+
+#[test]
+fn default_names_encode_every_rtl_setting_and_keywords_are_refused() {
+    let name = |extra: &[&str]| {
+        let mut a = vec!["config"];
+        a.extend_from_slice(extra);
+        let (code, out, err) = run(&a);
+        assert_eq!(code, 0, "{err}");
+        toml::from_str::<Settings>(&out).unwrap().name.unwrap()
+    };
+    assert_eq!(name(&[]), "daa_fp32_daa_8x8", "the default configuration keeps its name");
+    assert_eq!(name(&["--lo-bits", "5"]), "daa_fp32_daa_8x8_l5");
+    assert_eq!(name(&["--format", "bf16", "--lo-bits", "3"]), "daa_bf16_daa_8x8", "3 is bf16's default");
+    assert_eq!(
+        name(&["--lo-bits", "5", "--lo-rounding", "toward-zero", "--pipeline", "3", "--interleave", "2"]),
+        "daa_fp32_daa_8x8_l5_tz_p3_i2"
+    );
+    for kw in ["module", "wire", "always_ff", "logic", "endmodule"] {
+        let (code, _, err) = run(&["config", "--name", kw]);
+        assert_eq!(code, 2, "{kw}: {err}");
+        assert!(err.contains("`name`") && err.contains("keyword"), "{err}");
+    }
+    // A huge value is not echoed whole.
+    let long = "n".repeat(100_000);
+    let (code, _, err) = run(&["config", "--name", &long]);
+    assert_eq!(code, 2);
+    assert!(err.len() < 500 && err.contains("100000 bytes"), "{} bytes: {}", err.len(), &err[..200]);
+}
+
+#[test]
+fn gemm_writes_c_and_its_stats_together_or_not_at_all() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let fmt = Format::FP16;
+    write_codes(&d.join("a.npy"), &codes(fmt, 4, 6, 1)).unwrap();
+    write_codes(&d.join("b.npy"), &codes(fmt, 6, 2, 2)).unwrap();
+    let s = |n: &str| d.join(n).to_str().unwrap().to_string();
+    let gemm = |out: &str, stats: &str| {
+        run(&["gemm", "--format", "fp16", "--a", &s("a.npy"), "--b", &s("b.npy"), "--out", out, "--stats", stats])
+    };
+    // --stats equal to --out, also spelled differently.
+    let (code, _, err) = gemm(&s("c.npy"), &format!("{}/./c.npy", d.display()));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("`stats`") && err.contains("--out"), "{err}");
+    // --stats where it cannot be written (under a file): C is not written either.
+    let (code, _, err) = gemm(&s("c.npy"), &s("a.npy/s.json"));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("`stats`"), "{err}");
+    assert!(!d.join("c.npy").exists());
+    // --out a directory.
+    let (code, _, err) = gemm(d.to_str().unwrap(), &s("s.json"));
+    assert_eq!(code, 2, "{err}");
+    assert!(!d.join("s.json").exists());
+    let (code, _, err) = gemm(&s("c.npy"), &s("s.json"));
+    assert_eq!(code, 0, "{err}");
+    assert!(d.join("c.npy").is_file() && d.join("s.json").is_file());
+    let mut left: Vec<String> =
+        std::fs::read_dir(d).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    left.sort();
+    assert_eq!(left, ["a.npy", "b.npy", "c.npy", "s.json"]);
+}
+
+#[test]
+fn sizes_past_the_limits_are_input_errors() {
+    let cases: &[(&[&str], &str)] = &[
+        (&["gemm", "--shape", "18446744073709551615,2,1"], "more than 2^64"),
+        (&["gemm", "--shape", "100000,100000,100000"], "elements per matrix"),
+        (&["gemm", "--shape", "4096,4096,4096"], "multiply-accumulates"),
+        (&["vectors", "--count", "18446744073709551615", "--out", "v.txt"], "`count`"),
+        (&["vectors", "--count", "0", "--out", "v.txt"], "`count`"),
+        (&["bench", "--size", "0"], "`size`"),
+        (&["bench", "--threads", "0"], "`threads`"),
+        (&["perf", "--batch", "0"], "`batch`"),
+        (&["perf", "--batch", "1048577"], "`batch`"),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    for (args, word) in cases {
+        let o = daa().args(*args).current_dir(dir.path()).output().unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(word), "{args:?}: '{word}' not in {err}");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "{args:?} wrote something");
+    }
+}
+
+#[test]
+fn energy_constants_are_validated_wherever_a_config_is_loaded() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = dir.path().join("c.toml");
+    for (table, field) in [
+        ("leakage_share = 2.0", "leakage_share"),
+        ("leakage_share = nan", "leakage_share"),
+        ("fj_per_transistor_toggle = -1.0", "fj_per_transistor_toggle"),
+    ] {
+        std::fs::write(&c, format!("[energy]\n{table}\n")).unwrap();
+        for cmd in [&["config"][..], &["generate", "--out", dir.path().join("o").to_str().unwrap()]] {
+            let mut a = cmd.to_vec();
+            a.extend(["--config", c.to_str().unwrap()]);
+            let (code, _, err) = run(&a);
+            assert_eq!(code, 2, "{a:?}: {err}");
+            assert!(err.contains(field), "{a:?}: {err}");
+        }
+        assert!(!dir.path().join("o").exists());
+    }
 }

@@ -1,7 +1,6 @@
 //! The cost model: cycle counts for any tile count, workload tables against the GEMMs
 //! training really runs, `daa perf` output.
 
-use assert_cmd::Command;
 use daa_gen::config::{Config, Settings};
 use daa_gen::cost::workloads::{Workload, BUILTIN};
 use daa_gen::grid::cycles::{Pattern, Timing};
@@ -9,10 +8,6 @@ use daa_gen::train::engine::{Arith, Engine};
 use daa_gen::train::layers::Layer;
 use daa_gen::train::models::build;
 use daa_gen::train::tensor::Tensor;
-
-fn daa() -> Command {
-    Command::cargo_bin("daa").unwrap()
-}
 
 /// The closed-form extrapolation equals stepping the control logic, for short and long tiles.
 #[test]
@@ -26,6 +21,28 @@ fn equal_tile_cycles_match_stepping_for_any_tile_count() {
             }
         }
     }
+}
+
+/// Long tiles (a huge K) are counted in closed form: equal to stepping with interleave too,
+/// at and around the length from which no tile waits for a bank.
+#[test]
+fn long_tiles_match_stepping_with_interleave() {
+    for (rows, cols, latency, lanes, interleave) in [(4, 4, 5, 2, 2), (3, 5, 7, 2, 4), (2, 7, 4, 1, 3), (1, 1, 3, 2, 8)]
+    {
+        let t = Timing { rows, cols, latency, lanes, interleave };
+        let long = (t.done_delay() + t.tile_rows() as u64) as usize;
+        for rounds in (1..=long.div_ceil(interleave as usize) + 3).chain([200]) {
+            let beats = rounds * interleave as usize;
+            for tiles in [1, 2, 3, 5, 36, 37] {
+                let stepped = t.simulate(&vec![beats; tiles], &Pattern::FULL_SPEED).1;
+                assert_eq!(t.equal_tiles_cycles(tiles as u64, beats), stepped, "{t:?} beats {beats} tiles {tiles}");
+            }
+        }
+    }
+    // K near 2^40 costs no stepping: answered at once, one cycle per beat and tile.
+    let t = Timing { rows: 8, cols: 8, latency: 4, lanes: 2, interleave: 1 };
+    let (k, tiles) = (1usize << 40, 3u64);
+    assert_eq!(t.equal_tiles_cycles(tiles, k) - t.equal_tiles_cycles(tiles, k - 1), tiles);
 }
 
 /// Every workload table of a small model lists exactly the GEMMs `daa train` runs in one step.
@@ -97,6 +114,7 @@ fn perf_json_has_policies_cycles_and_speedups_consistent_with_the_model() {
 }
 
 mod common;
+use common::daa;
 
 use daa_gen::cost::energy::{measure, model, segment, EnergyConstants, PolicyActivity, Simulator};
 use daa_gen::train::engine::Captured;

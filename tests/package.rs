@@ -165,24 +165,9 @@ fn readme_commands_run_as_written_and_write_only_under_build() {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
-    let o = Command::new(env!("CARGO_BIN_EXE_daa"))
-        .args([
-            "generate",
-            "--format",
-            "bf16",
-            "--rows",
-            "2",
-            "--cols",
-            "2",
-            "--interleave",
-            "2",
-            "--pipeline",
-            "1",
-            "--out",
-        ])
-        .arg(tmp.path())
-        .output()
-        .unwrap();
+    let generate =
+        ["generate", "--format", "bf16", "--rows", "2", "--cols", "2", "--interleave", "2", "--pipeline", "1", "--out"];
+    let o = Command::new(env!("CARGO_BIN_EXE_daa")).args(generate).arg(tmp.path()).output().unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let dir = std::fs::read_dir(tmp.path()).unwrap().next().unwrap().unwrap().path();
     let name = dir.file_name().unwrap().to_string_lossy().to_string();
@@ -208,6 +193,12 @@ fn readme_commands_run_as_written_and_write_only_under_build() {
     let new: Vec<_> = after.keys().filter(|k| !before.contains_key(*k)).collect();
     assert!(new.is_empty(), "files written outside build/: {new:?}");
     assert!(before == after, "a command changed a package file");
+    // Regenerating the package keeps the simulator outputs in build/.
+    let outputs = std::fs::read_dir(dir.join("build")).unwrap().count();
+    let o = Command::new(env!("CARGO_BIN_EXE_daa")).args(generate).arg(tmp.path()).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(std::fs::read_dir(dir.join("build")).unwrap().count(), outputs);
+    assert!(snapshot(&dir) == before);
 }
 
 #[test]

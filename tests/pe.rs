@@ -306,52 +306,43 @@ fn a_broken_unit_or_pe_is_caught_and_reported_field_by_field() {
 
 #[test]
 fn cli_generate_writes_the_pe_package_and_verify_reports() {
-    use assert_cmd::Command;
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().to_str().unwrap();
     let gen = |extra: &[&str]| {
         let mut args = vec!["generate", "--format", "e5m2", "--lo-bits", "1", "--out", out];
         args.extend_from_slice(extra);
-        Command::cargo_bin("daa").unwrap().args(&args).output().unwrap()
+        common::daa().args(&args).output().unwrap()
     };
     let o = gen(&["--pe-only"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let pkg = dir.path().join("daa_e5m2_daa_8x8");
-    let read = || {
-        let mut v: Vec<(String, Vec<u8>)> = std::fs::read_dir(&pkg)
-            .unwrap()
-            .map(|e| {
-                let e = e.unwrap();
-                (e.file_name().into_string().unwrap(), std::fs::read(e.path()).unwrap())
-            })
-            .collect();
-        v.sort();
-        v
-    };
-    let first = read();
+    let read = common::dir_contents;
+    // --pe-only writes its own directory: the PE's modules and the manifest of what it wrote.
+    let pe_pkg = dir.path().join("daa_e5m2_daa_8x8_pe");
+    let first = read(&pe_pkg);
     assert!(first.iter().any(|(n, _)| n == "daa_e5m2_daa_8x8_pe.v"));
-    assert!(first.iter().all(|(n, _)| n.ends_with(".v")));
+    assert!(first.iter().all(|(n, _)| n.ends_with(".v") || n == "manifest.json"), "{first:?}");
     assert!(gen(&["--pe-only"]).status.success());
-    assert_eq!(first, read(), "same configuration, same bytes");
-    // Without --pe-only: the whole package replaces the directory.
+    assert_eq!(first, read(&pe_pkg), "same configuration, same bytes");
+    // Without --pe-only: the whole package, in the array's directory; the PE's stays.
     let o = gen(&[]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let full = read();
+    let pkg = dir.path().join("daa_e5m2_daa_8x8");
+    let full = read(&pkg);
     assert!(full.iter().any(|(n, _)| n == "manifest.json") && full.len() > first.len());
+    assert_eq!(first, read(&pe_pkg));
     // A failing run (here: an invalid name) leaves the previous package untouched.
     let o = gen(&["--name", "9bad"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("name"));
-    assert_eq!(full, read());
+    assert_eq!(full, read(&pkg));
     // A bad field names the field and the allowed values, exit 2.
-    let o = Command::cargo_bin("daa").unwrap().args(["verify", "--pe", "--format", "e9m2"]).output().unwrap();
+    let o = common::daa().args(["verify", "--pe", "--format", "e9m2"]).output().unwrap();
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("format"));
     if !have(&["verilator"]) {
         return;
     }
-    let o = Command::cargo_bin("daa")
-        .unwrap()
+    let o = common::daa()
         .args(["verify", "--pe", "--format", "e5m2", "--lo-bits", "1", "--vectors", "20000", "--seed", "3"])
         .output()
         .unwrap();

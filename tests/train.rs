@@ -1,7 +1,6 @@
 //! Training on the golden model: gradient checks of every layer (native mode), the training
 //! path's GEMMs against `daa gemm`, the IDX loader's errors, and small `daa train` runs.
 
-use assert_cmd::Command;
 use daa_gen::config::{Policy, Settings};
 use daa_gen::golden::pe::PeParams;
 use daa_gen::npy::write_f32;
@@ -16,9 +15,8 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::StandardNormal;
 use std::path::Path;
 
-fn daa() -> Command {
-    Command::cargo_bin("daa").unwrap()
-}
+mod common;
+use common::daa;
 
 fn randn(rng: &mut ChaCha8Rng, n: usize) -> Vec<f32> {
     (0..n).map(|_| rng.sample::<f32, _>(StandardNormal)).collect()
@@ -195,8 +193,11 @@ fn training_gemms_equal_daa_gemm_for_every_policy() {
             daa()
                 .args(["gemm", "--format", format, "--policy", policy.name()])
                 .args(["--a", pa.to_str().unwrap(), "--b", pb.to_str().unwrap(), "--out", pc.to_str().unwrap()])
-                .assert()
-                .success();
+                .status()
+                .unwrap()
+                .success()
+                .then_some(())
+                .expect("daa gemm succeeds");
             let c = read_f32(&pc);
             for (i, ((x, y), z)) in plain.iter().zip(&trans).zip(&c).enumerate() {
                 assert_eq!(
@@ -255,6 +256,16 @@ fn small_training_run_learns_writes_its_files_and_repeats_bit_for_bit() {
     for d in [&a, &b] {
         let o = run_train(&args, d);
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        // Without a terminal: a plain line per epoch, then the summary naming the directory.
+        let stdout = String::from_utf8_lossy(&o.stdout);
+        let lines: Vec<&str> = stdout.lines().collect();
+        assert_eq!(lines.len(), 3, "{stdout}");
+        assert!(
+            lines[0].starts_with("daa epoch 1/2: train loss") && lines[1].starts_with("daa epoch 2/2:"),
+            "{stdout}"
+        );
+        assert!(lines[2].ends_with(&format!("-> {}", d.display())), "{stdout}");
+        assert!(!stdout.contains('\r') && !stdout.contains('\x1b'), "no terminal control: {stdout:?}");
     }
     let s: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(a.join("summary.json")).unwrap()).unwrap();
     assert_eq!(s["model"], "lenet5");

@@ -6,8 +6,8 @@ use super::perf::{perf, PerfReport};
 use super::workloads::Workload;
 use crate::config::{Config, Policy};
 use crate::cost::area::{area_table, AreaRow};
-use crate::files::write_string_atomic;
-use crate::plot::{write_bars, write_svg, Panel, Series};
+use crate::files::OutputSet;
+use crate::plot::{render_bars, render_svg, Panel, Series};
 use anyhow::Result;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -69,17 +69,24 @@ pub struct Report {
     pub assumptions: Vec<String>,
 }
 
-/// Reads every `compare.json`/`sweep.json` below `dir` (runs of `cfg`'s format).
+/// Directory levels searched below `--training` (symbolic links are not followed, so a
+/// link loop cannot make the search endless).
+const TRAINING_DEPTH: usize = 6;
+/// Bytes read of one `compare.json`.
+const COMPARE_JSON_BYTES: u64 = 1 << 24;
+
+/// Reads every `compare.json` below `dir` (runs of `cfg`'s format).
 pub fn training_results(dir: &Path, cfg: &Config) -> Vec<AccuracyRow> {
     let mut files = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
+    let mut stack = vec![(dir.to_path_buf(), 0)];
+    while let Some((d, depth)) = stack.pop() {
         let Ok(rd) = std::fs::read_dir(&d) else { continue };
         for e in rd.flatten() {
             let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.file_name().is_some_and(|n| n == "compare.json") {
+            let Ok(kind) = e.file_type() else { continue };
+            if kind.is_dir() && depth < TRAINING_DEPTH {
+                stack.push((p, depth + 1));
+            } else if kind.is_file() && p.file_name().is_some_and(|n| n == "compare.json") {
                 files.push(p);
             }
         }
@@ -87,8 +94,8 @@ pub fn training_results(dir: &Path, cfg: &Config) -> Vec<AccuracyRow> {
     files.sort();
     let mut rows = Vec::new();
     for f in files {
-        let Ok(text) = std::fs::read_to_string(&f) else { continue };
-        let Ok(v) = serde_json::from_str::<serde_json::Value>(&text) else { continue };
+        let Ok(text) = crate::limits::read_bounded(&f, "training results", COMPARE_JSON_BYTES) else { continue };
+        let Ok(v) = serde_json::from_slice::<serde_json::Value>(&text) else { continue };
         for run in v.as_array().into_iter().flatten() {
             let s = &run["summary"];
             if s["format"].as_str() != Some(&cfg.format.name()) {
@@ -255,23 +262,22 @@ pub fn markdown(cfg: &Config, r: &Report) -> String {
     s
 }
 
-/// Writes report.md, report.json and the plots into `dir`.
+/// Writes report.md, report.json and the plots into `dir`, all or none.
 pub fn write(dir: &Path, cfg: &Config, r: &Report) -> Result<()> {
-    write_string_atomic(&dir.join("report.md"), &markdown(cfg, r))?;
-    write_string_atomic(&dir.join("report.json"), &(serde_json::to_string_pretty(r)? + "\n"))?;
+    let mut set = OutputSet::new();
+    set.add_bytes(&dir.join("report.md"), markdown(cfg, r).as_bytes())?;
+    set.add_bytes(&dir.join("report.json"), (serde_json::to_string_pretty(r)? + "\n").as_bytes())?;
     let speedup = Series {
         label: "daa vs single".into(),
         points: r.throughput.gemms.iter().enumerate().map(|(i, g)| (i as f64, g.speedup)).collect(),
     };
-    write_svg(
-        &dir.join("speedup.svg"),
-        &[Panel {
-            title: format!("{} training GEMMs: speed-up of the dual-stream array", r.throughput.workload),
-            x_label: "GEMM (layer order; fwd, bwd-data, bwd-weight)".into(),
-            y_label: "cycles single / cycles daa".into(),
-            series: vec![speedup],
-        }],
-    )?;
+    let svg = render_svg(&[Panel {
+        title: format!("{} training GEMMs: speed-up of the dual-stream array", r.throughput.workload),
+        x_label: "GEMM (layer order; fwd, bwd-data, bwd-weight)".into(),
+        y_label: "cycles single / cycles daa".into(),
+        series: vec![speedup],
+    }])?;
+    set.add_bytes(&dir.join("speedup.svg"), svg.as_bytes())?;
     let mut units: Vec<String> =
         r.energy.policies.values().flat_map(|p| p.unit_dynamic_fj_per_mac.keys().cloned()).collect();
     units.sort();
@@ -293,13 +299,8 @@ pub fn write(dir: &Path, cfg: &Config, r: &Report) -> Result<()> {
             )
         })
         .collect();
-    write_bars(
-        &dir.join("energy_units.svg"),
-        "energy per MAC by unit (dynamic + static)",
-        "fJ per MAC",
-        &units,
-        &series,
-    )?;
+    let bars = render_bars("energy per MAC by unit (dynamic + static)", "fJ per MAC", &units, &series)?;
+    set.add_bytes(&dir.join("energy_units.svg"), bars.as_bytes())?;
     let mut models: Vec<String> = r.accuracy.iter().map(|a| a.model.clone()).collect();
     models.sort();
     models.dedup();
@@ -321,7 +322,7 @@ pub fn write(dir: &Path, cfg: &Config, r: &Report) -> Result<()> {
         })
         .collect();
     if !panels.is_empty() {
-        write_svg(&dir.join("accuracy.svg"), &panels)?;
+        set.add_bytes(&dir.join("accuracy.svg"), render_svg(&panels)?.as_bytes())?;
     }
-    Ok(())
+    set.commit()
 }

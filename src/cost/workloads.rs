@@ -114,8 +114,7 @@ impl Workload {
                 &format!("{} or the path of a layer-table TOML file", names.join(", ")),
             ));
         }
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| InputError::msg(format!("cannot read workload {}: {e}", path.display())))?;
+        let text = crate::limits::read_text_bounded(path, "workload")?;
         Workload::parse(&text, &path.display().to_string())
     }
 
@@ -123,25 +122,65 @@ impl Workload {
     pub fn parse(text: &str, origin: &str) -> Result<Workload, InputError> {
         let w: Workload = toml::from_str(text)
             .map_err(|e| InputError::msg(format!("workload {origin}: {}", e.to_string().trim_end())))?;
+        use crate::limits::{MAX_LAYERS, MAX_LAYER_DIM};
+        if w.layers.is_empty() || w.layers.len() as u64 > MAX_LAYERS {
+            return Err(InputError::msg(format!(
+                "workload {origin}: {} layers; allowed 1 ..= {MAX_LAYERS}",
+                w.layers.len()
+            )));
+        }
+        crate::limits::positive(&format!("workload {origin}: batch"), w.batch as u64, MAX_LAYER_DIM)?;
         for l in &w.layers {
-            let bad = |why: &str| InputError::msg(format!("workload {origin}, layer {}: {why}", l.name()));
-            match *l {
+            let name = crate::error::shorten(l.name(), 40);
+            let bad = |why: &str| InputError::msg(format!("workload {origin}, layer {name}: {why}"));
+            let dims: Vec<(&str, usize)> = match *l {
                 Layer::Conv { cin, cout, k, stride, pad, h, w: wd, .. } => {
-                    if cin == 0 || cout == 0 || k == 0 || stride == 0 || h == 0 || wd == 0 {
-                        return Err(bad("cin, cout, k, stride, h, w must be >= 1"));
-                    }
-                    if h + 2 * pad < k || wd + 2 * pad < k {
-                        return Err(bad("the kernel is larger than the padded input"));
-                    }
+                    vec![("cin", cin), ("cout", cout), ("k", k), ("stride", stride), ("h", h), ("w", wd), ("pad", pad)]
                 }
-                Layer::Linear { fin, fout, .. } if fin == 0 || fout == 0 => return Err(bad("fin, fout must be >= 1")),
-                Layer::Linear { .. } => {}
+                Layer::Linear { fin, fout, .. } => vec![("fin", fin), ("fout", fout)],
+            };
+            for (field, v) in dims {
+                let min = if field == "pad" { 0 } else { 1 };
+                if !(min..=MAX_LAYER_DIM).contains(&(v as u64)) {
+                    return Err(bad(&format!("{field} = {v}; allowed {min} ..= {MAX_LAYER_DIM}")));
+                }
+            }
+            if let Layer::Conv { k, pad, h, w: wd, .. } = *l {
+                if h + 2 * pad < k || wd + 2 * pad < k {
+                    return Err(bad("the kernel is larger than the padded input"));
+                }
             }
         }
-        if w.layers.is_empty() || w.batch == 0 {
-            return Err(InputError::msg(format!("workload {origin}: needs at least one layer and batch >= 1")));
-        }
         Ok(w)
+    }
+
+    /// Checks that one training step at `batch` stays countable: every GEMM's and the
+    /// step's multiply-accumulates within [`crate::limits::MAX_STEP_MACS`].
+    pub fn check_step(&self, batch: usize) -> Result<(), InputError> {
+        use crate::limits::{product, MAX_LAYER_DIM, MAX_STEP_MACS};
+        crate::limits::positive("batch", batch as u64, MAX_LAYER_DIM)?;
+        let mut total = 0u64;
+        for l in &self.layers {
+            // Output size and GEMM sides, in u64 with overflow checks (dimensions are at most
+            // 2^20 each, so these cannot overflow, but the MACs can pass the limit).
+            let (kk, co, cols) = match *l {
+                Layer::Conv { cin, cout, k, stride, pad, h, w, .. } => {
+                    let out = |x: usize| ((x + 2 * pad - k) / stride + 1) as u64;
+                    let cols = batch as u64 * out(h) * out(w);
+                    ((cin * k * k) as u64, cout as u64, cols)
+                }
+                Layer::Linear { fin, fout, .. } => (fin as u64, fout as u64, batch as u64),
+            };
+            let shown = format!("MACs of layer {} = {kk}*{co}*{cols}", crate::error::shorten(l.name(), 40));
+            let macs = product("workload", &shown, &[kk, co, cols], MAX_STEP_MACS, "multiply-accumulates per step")?;
+            // Forward, backward-data and backward-weight: at most three times the forward.
+            total = total.checked_add(macs.saturating_mul(3)).filter(|&t| t <= MAX_STEP_MACS).ok_or_else(|| {
+                InputError::msg(format!(
+                    "`workload` at batch {batch}: one training step has more than {MAX_STEP_MACS} multiply-accumulates, the limit (docs/limits.md)"
+                ))
+            })?;
+        }
+        Ok(())
     }
 
     /// The GEMMs of one training step at `batch`: forward, backward-data (not for the first

@@ -174,9 +174,17 @@ impl Timing {
     ///
     /// The control logic is periodic in pairs of tiles (two banks) once the pipeline is
     /// full: up to `STEPPED` tiles are stepped exactly, beyond that each further pair adds
-    /// what the last stepped pair added. `tests/cost.rs` checks this against stepping.
+    /// what the last stepped pair added. A tile of at least `done_delay + tile_rows` beats
+    /// (a whole number of rounds) never waits for a bank: the bank it fills was drained
+    /// during the tile before, so each beat beyond that adds exactly one cycle per tile, and
+    /// the time is bounded for any K. `tests/cost.rs` checks both against stepping.
     pub fn equal_tiles_cycles(&self, tiles: u64, beats: usize) -> u64 {
         const STEPPED: u64 = 32;
+        let rounds = self.interleave as usize;
+        let long = (self.done_delay() as usize + self.tile_rows() as usize).next_multiple_of(rounds);
+        if beats > long && beats.is_multiple_of(rounds) {
+            return self.equal_tiles_cycles(tiles, long) + tiles * (beats - long) as u64;
+        }
         let stepped = |t: u64| self.simulate(&vec![beats; t as usize], &Pattern::FULL_SPEED).1;
         if tiles <= STEPPED + 2 {
             return stepped(tiles);

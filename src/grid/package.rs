@@ -13,7 +13,6 @@ use crate::golden::pe::PeParams;
 use crate::npy::CodeMatrix;
 use anyhow::Result;
 use askama::Template;
-use sha2::{Digest, Sha256};
 
 #[derive(Template)]
 #[template(path = "tb.v", escape = "none")]
@@ -361,10 +360,7 @@ pub fn package(cfg: &Config) -> Result<Vec<(String, String)>> {
             "tile_last_beat": "a_i = s_i + T - 1 (no input gaps)",
             "tile_rows_out": "f_i = max(a_i + D + 1, e_(i-1) + 1), e_i = f_i + N*R - 1 (sink always ready)",
         },
-        "files": files.iter().map(|(f, t)| serde_json::json!({
-            "path": f,
-            "sha256": Sha256::digest(t.as_bytes()).iter().map(|b| format!("{b:02x}")).collect::<String>(),
-        })).collect::<Vec<_>>(),
+        "files": crate::files::manifest_files(&files),
     });
     files.push(("manifest.json".into(), serde_json::to_string_pretty(&manifest)? + "\n"));
     files.sort();

@@ -1,8 +1,8 @@
 //! Fashion-MNIST in IDX format (gzip or plain), as Debian's `dataset-fashion-mnist` installs it.
 
 use crate::error::InputError;
+use crate::limits::{read_bounded, read_limited, too_big, MAX_IDX_BYTES};
 use flate2::read::GzDecoder;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 /// Where Debian's `dataset-fashion-mnist` package puts the files.
@@ -72,13 +72,13 @@ fn read_file(dir: &Path, name: &str) -> Result<(PathBuf, Vec<u8>), InputError> {
     } else {
         return Err(InputError::msg(format!("missing {}: {}", gz.display(), how_to_get(dir))));
     };
-    let raw = std::fs::read(&path).map_err(|e| InputError::msg(format!("cannot read {}: {e}", path.display())))?;
+    let raw = read_bounded(&path, "IDX file", MAX_IDX_BYTES)?;
     let bytes = if compressed {
-        let mut out = Vec::new();
-        GzDecoder::new(&raw[..]).read_to_end(&mut out).map_err(|e| {
-            InputError::msg(format!("{} is not a valid gzip file ({e}): {}", path.display(), how_to_get(dir)))
-        })?;
-        out
+        read_limited(GzDecoder::new(&raw[..]), MAX_IDX_BYTES)
+            .map_err(|e| {
+                InputError::msg(format!("{} is not a valid gzip file ({e}): {}", path.display(), how_to_get(dir)))
+            })?
+            .ok_or_else(|| too_big("IDX file (decompressed)", &path, MAX_IDX_BYTES))?
     } else {
         raw
     };
@@ -99,7 +99,7 @@ pub fn parse_idx<'a>(path: &Path, bytes: &'a [u8], magic: u32) -> Result<(Vec<us
         .map(|i| word(i).map(|d| d as usize).ok_or_else(|| corrupt("header cut short".into())))
         .collect::<Result<_, _>>()?;
     let payload = &bytes[4 * (ndim + 1)..];
-    let want: usize = dims.iter().product();
+    let want = dims.iter().try_fold(1usize, |a, &d| a.checked_mul(d)).unwrap_or(usize::MAX);
     if payload.len() != want {
         return Err(corrupt(format!("dimensions {dims:?} need {want} bytes of data, found {}", payload.len())));
     }
@@ -141,6 +141,14 @@ pub fn load(dir: Option<&Path>) -> Result<FashionMnist, InputError> {
     let test = load_split(dir, "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")?;
     if (train.rows, train.cols) != (28, 28) || (test.rows, test.cols) != (28, 28) {
         return Err(InputError::msg(format!("{}: images must be 28 x 28, as in Fashion-MNIST", dir.display())));
+    }
+    if train.is_empty() || test.is_empty() {
+        return Err(InputError::msg(format!(
+            "{}: {} training and {} test images; both sets need at least one",
+            dir.display(),
+            train.len(),
+            test.len()
+        )));
     }
     Ok(FashionMnist { train, test })
 }

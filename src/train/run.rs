@@ -7,9 +7,10 @@ use super::models::build;
 use super::optim::{cosine_lr, LossScaler, Sgd};
 use super::tensor::Tensor;
 use crate::config::Config;
-use crate::files::write_string_atomic;
+use crate::error::InputError;
+use crate::files::OutputSet;
 use crate::golden::pe::PeParams;
-use crate::plot::{write_svg, Panel, Series};
+use crate::plot::{render_svg, Panel, Series};
 use anyhow::Result;
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::seq::SliceRandom;
@@ -177,11 +178,24 @@ fn share(num: u64, den: u64) -> f64 {
     }
 }
 
-/// Trains one model; `bar` shows progress (hidden when not a terminal).
-pub fn train(spec: &TrainSpec, data: &FashionMnist, bar: &ProgressBar) -> Result<Summary> {
+/// Trains one model; `bar` shows progress (hidden when not a terminal) and `on_epoch` gets
+/// each epoch's record as soon as it is complete.
+pub fn train(
+    spec: &TrainSpec,
+    data: &FashionMnist,
+    bar: &ProgressBar,
+    on_epoch: &mut dyn FnMut(&EpochRecord),
+) -> Result<Summary> {
     let train_set = data.train.clone().truncated(spec.train_subset);
     let test_set = data.test.clone().truncated(spec.test_subset);
-    anyhow::ensure!(!train_set.is_empty() && !test_set.is_empty(), "the training and test subsets must not be empty");
+    if train_set.is_empty() || test_set.is_empty() {
+        return Err(InputError::msg(format!(
+            "the data holds {} training and {} test images: both subsets need at least one",
+            train_set.len(),
+            test_set.len()
+        ))
+        .into());
+    }
     let mut net = build(&spec.model, spec.seed)?;
     let mut eng = Engine::new(spec.arith());
     let mut scaler = LossScaler::new(spec.loss_scaling);
@@ -257,6 +271,7 @@ pub fn train(spec: &TrainSpec, data: &FashionMnist, bar: &ProgressBar) -> Result
             skipped_steps: scaler.skipped - skipped0,
             loss_scale: scaler.scale,
         });
+        on_epoch(per_epoch.last().expect("just pushed"));
     }
     let seconds = start.elapsed().as_secs_f64();
     let gemm_seconds: f64 = per_epoch.iter().map(|e| e.gemm_seconds).sum();
@@ -335,11 +350,25 @@ fn curves(runs: &[(String, &Summary)]) -> Vec<Panel> {
     ]
 }
 
-/// Writes `epochs.csv`, `summary.json` and `curves.svg` into `dir`.
+/// One line per finished epoch, for the terminal or a log.
+pub fn epoch_line(label: &str, epochs: usize, e: &EpochRecord) -> String {
+    format!(
+        "{label} epoch {}/{epochs}: train loss {:.4}, train accuracy {:.2} %, test accuracy {:.2} %, {:.1} s",
+        e.epoch,
+        e.train_loss,
+        100.0 * e.train_accuracy,
+        100.0 * e.test_accuracy,
+        e.seconds
+    )
+}
+
+/// Writes `epochs.csv`, `summary.json` and `curves.svg` into `dir`, all three or none.
 pub fn write_run(dir: &Path, s: &Summary) -> Result<()> {
-    write_string_atomic(&dir.join("epochs.csv"), &epochs_csv(s))?;
-    write_string_atomic(&dir.join("summary.json"), &(serde_json::to_string_pretty(s)? + "\n"))?;
-    write_svg(&dir.join("curves.svg"), &curves(&[(s.policy.clone(), s)]))
+    let mut set = OutputSet::new();
+    set.add_bytes(&dir.join("epochs.csv"), epochs_csv(s).as_bytes())?;
+    set.add_bytes(&dir.join("summary.json"), (serde_json::to_string_pretty(s)? + "\n").as_bytes())?;
+    set.add_bytes(&dir.join("curves.svg"), render_svg(&curves(&[(s.policy.clone(), s)]))?.as_bytes())?;
+    set.commit()
 }
 
 /// A markdown table of several runs, with the difference to the `single` run when there is one.
@@ -376,11 +405,13 @@ pub fn comparison_table(runs: &[(String, Summary)]) -> String {
 /// Writes `<stem>.md`, `<stem>.json` and `<stem>.svg` for a set of runs.
 pub fn write_comparison(dir: &Path, stem: &str, title: &str, runs: &[(String, Summary)]) -> Result<String> {
     let table = comparison_table(runs);
-    write_string_atomic(&dir.join(format!("{stem}.md")), &format!("# {title}\n\n{table}"))?;
     let json: Vec<_> = runs.iter().map(|(l, s)| serde_json::json!({ "run": l, "summary": s })).collect();
-    write_string_atomic(&dir.join(format!("{stem}.json")), &(serde_json::to_string_pretty(&json)? + "\n"))?;
     let refs: Vec<(String, &Summary)> = runs.iter().map(|(l, s)| (l.clone(), s)).collect();
-    write_svg(&dir.join(format!("{stem}.svg")), &curves(&refs))?;
+    let mut set = OutputSet::new();
+    set.add_bytes(&dir.join(format!("{stem}.md")), format!("# {title}\n\n{table}").as_bytes())?;
+    set.add_bytes(&dir.join(format!("{stem}.json")), (serde_json::to_string_pretty(&json)? + "\n").as_bytes())?;
+    set.add_bytes(&dir.join(format!("{stem}.svg")), render_svg(&curves(&refs))?.as_bytes())?;
+    set.commit()?;
     Ok(table)
 }
 
@@ -390,8 +421,9 @@ pub fn progress_bar(visible: bool) -> ProgressBar {
         return ProgressBar::hidden();
     }
     let bar = ProgressBar::new(0);
+    // The message takes what the terminal's width leaves, so the line never wraps.
     bar.set_style(
-        ProgressStyle::with_template("{msg} [{bar:25}] {pos}/{len} steps eta {eta}")
+        ProgressStyle::with_template("[{bar:25}] {pos}/{len} steps eta {eta} {wide_msg}")
             .expect("valid template")
             .progress_chars("=> "),
     );

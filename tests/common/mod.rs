@@ -112,3 +112,23 @@ pub fn have_python(modules: &[&str]) -> bool {
     eprintln!("skipping: the venv's python cannot `{probe}`");
     false
 }
+
+/// The `daa` binary of this build.
+#[allow(dead_code)]
+pub fn daa() -> std::process::Command {
+    std::process::Command::new(env!("CARGO_BIN_EXE_daa"))
+}
+
+/// The files of a directory with their contents, sorted by name (a subdirectory reads as empty).
+#[allow(dead_code)]
+pub fn dir_contents(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
+    let mut v: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            (e.file_name().to_string_lossy().into_owned(), std::fs::read(e.path()).unwrap_or_default())
+        })
+        .collect();
+    v.sort();
+    v
+}
