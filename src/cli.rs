@@ -379,6 +379,8 @@ pub struct TrainArgs {
 
 /// Runs one parsed command line, writing human-readable output to `out`.
 pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
+    // A bad `DAA_GEMM_ISA` is an input error before any GEMM runs, not a silent fallback.
+    crate::golden::simd::check_env()?;
     match cli.command {
         Command::Config(c) => {
             write!(out, "{}", c.resolve()?.to_toml())?;

@@ -261,3 +261,13 @@ fn vectors_command_writes_the_same_file_for_the_same_seed() {
     assert_eq!(code, 0);
     assert!(std::fs::read_to_string(&f1).unwrap().lines().all(|l| l.split(' ').count() == 4));
 }
+
+#[test]
+fn a_bad_gemm_isa_is_an_input_error() {
+    let out = daa().args(["config"]).env("DAA_GEMM_ISA", "sse9").output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("DAA_GEMM_ISA") && err.contains("sse9") && err.contains("portable"), "{err}");
+    let out = daa().args(["config"]).env("DAA_GEMM_ISA", "portable").output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+}
