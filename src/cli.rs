@@ -375,6 +375,10 @@ pub struct TrainArgs {
     /// Threads (default: all cores).
     #[arg(long)]
     pub threads: Option<usize>,
+    /// Count the controller's and datapath's statistics (stream-1 high share, reductions
+    /// changed, zero products) in every GEMM: slower, same results bit for bit.
+    #[arg(long)]
+    pub stats: bool,
 }
 
 /// Runs one parsed command line, writing human-readable output to `out`.
@@ -664,6 +668,7 @@ fn run_train(t: TrainArgs, out: &mut dyn Write) -> Result<()> {
         test_subset,
         seed: t.seed,
         loss_scaling,
+        stats: t.stats,
     };
     let (runs, stem) = plan(&base, t.compare, &t.sweep_lo_bits)?;
     let data = crate::train::data::load(t.data.as_deref())?;

@@ -207,7 +207,15 @@ fn training_gemms_equal_daa_gemm_for_every_policy() {
                 );
                 assert_eq!(y.to_bits(), z.to_bits(), "{format} {}: C[{i}] transposed operands", policy.name());
             }
-            assert!(eng.stats.steps > 0 && eng.macs == 2 * (m * k * n) as u64);
+            assert!(eng.stats.steps == 0 && eng.macs == 2 * (m * k * n) as u64, "training GEMMs count nothing");
+            // The counting engine (`daa train --stats`) gives the same C and counts.
+            let mut counting = Engine::counting(Arith::Golden(PeParams::from(&cfg)));
+            let counted = counting.matmul(&a, m, k, &b, n);
+            assert_eq!(
+                counted.iter().map(|x| x.to_bits()).collect::<Vec<_>>(),
+                plain.iter().map(|x| x.to_bits()).collect::<Vec<_>>()
+            );
+            assert!(counting.stats.steps > 0);
         }
     }
 }
@@ -231,13 +239,13 @@ fn run_train(args: &[&str], out: &Path) -> std::process::Output {
     daa().arg("train").args(args).args(["--out", out.to_str().unwrap()]).output().unwrap()
 }
 
-fn csv_without_times(path: &Path) -> String {
-    // seconds and gemm_seconds (columns 7 and 8) are wall times; everything else must repeat.
+/// The CSV without the columns `skip` (0-based).
+fn csv_without(path: &Path, skip: &[usize]) -> String {
     std::fs::read_to_string(path)
         .unwrap()
         .lines()
         .map(|l| {
-            l.split(',').enumerate().filter(|(i, _)| *i != 6 && *i != 7).map(|(_, f)| f).collect::<Vec<_>>().join(",")
+            l.split(',').enumerate().filter(|(i, _)| !skip.contains(i)).map(|(_, f)| f).collect::<Vec<_>>().join(",")
         })
         .collect::<Vec<_>>()
         .join("\n")
@@ -252,8 +260,15 @@ fn small_training_run_learns_writes_its_files_and_repeats_bit_for_bit() {
     let args =
         ["--model", "lenet5", "--train-subset", "1000", "--test-subset", "500", "--epochs", "2", "--threads", "2"];
     let (a, b) = (dir.path().join("a"), dir.path().join("b"));
-    for d in [&a, &b] {
-        let o = run_train(&args, d);
+    // Run a counts statistics, run b does not: the same training either way.
+    for (d, stats) in [(&a, true), (&b, false)] {
+        let o = daa()
+            .arg("train")
+            .args(args)
+            .args(["--out", d.to_str().unwrap()])
+            .args(stats.then_some("--stats"))
+            .output()
+            .unwrap();
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     }
     let s: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(a.join("summary.json")).unwrap()).unwrap();
@@ -268,9 +283,15 @@ fn small_training_run_learns_writes_its_files_and_repeats_bit_for_bit() {
     let high: f64 = csv.lines().nth(2).unwrap().split(',').nth(9).unwrap().parse().unwrap();
     assert!(high > 0.01 && high < 0.99, "daa gives stream 1 the full multiplier sometimes: {high}");
     assert!(std::fs::read_to_string(a.join("curves.svg")).unwrap().starts_with("<svg"));
+    let shares = |d: &Path| -> Vec<String> {
+        let csv = std::fs::read_to_string(d.join("epochs.csv")).unwrap();
+        csv.lines().skip(1).flat_map(|l| l.split(',').skip(9).take(3).map(String::from).collect::<Vec<_>>()).collect()
+    };
+    assert!(shares(&b).iter().all(|f| f.is_empty()), "no statistics without --stats: {:?}", shares(&b));
+    // Columns 10..=12 are the statistics, empty in run b.
     assert_eq!(
-        csv_without_times(&a.join("epochs.csv")),
-        csv_without_times(&b.join("epochs.csv")),
+        csv_without(&a.join("epochs.csv"), &[6, 7, 9, 10, 11]),
+        csv_without(&b.join("epochs.csv"), &[6, 7, 9, 10, 11]),
         "same seed, same run"
     );
 }

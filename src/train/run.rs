@@ -43,6 +43,8 @@ pub struct TrainSpec {
     pub seed: u64,
     /// Dynamic loss scaling on/off.
     pub loss_scaling: bool,
+    /// Count controller and datapath statistics (slower GEMMs, same results).
+    pub stats: bool,
 }
 
 impl TrainSpec {
@@ -87,12 +89,12 @@ pub struct EpochRecord {
     pub gemm_seconds: f64,
     /// Multiply-accumulates performed (training and test).
     pub macs: u64,
-    /// Share of PE steps where stream 1 got the full multiplier (`daa`).
-    pub high_stream1_share: f64,
-    /// Share of low-path operands that the reduction changed.
-    pub reductions_changed_share: f64,
-    /// Share of products that were zero.
-    pub zero_product_share: f64,
+    /// Share of PE steps where stream 1 got the full multiplier (`daa`); only with `--stats`.
+    pub high_stream1_share: Option<f64>,
+    /// Share of low-path operands that the reduction changed; only with `--stats`.
+    pub reductions_changed_share: Option<f64>,
+    /// Share of products that were zero; only with `--stats`.
+    pub zero_product_share: Option<f64>,
     /// Steps skipped for overflow (loss scaling).
     pub skipped_steps: u64,
     /// Loss scale at the end of the epoch.
@@ -183,7 +185,7 @@ pub fn train(spec: &TrainSpec, data: &FashionMnist, bar: &ProgressBar) -> Result
     let test_set = data.test.clone().truncated(spec.test_subset);
     anyhow::ensure!(!train_set.is_empty() && !test_set.is_empty(), "the training and test subsets must not be empty");
     let mut net = build(&spec.model, spec.seed)?;
-    let mut eng = Engine::new(spec.arith());
+    let mut eng = if spec.stats { Engine::counting(spec.arith()) } else { Engine::new(spec.arith()) };
     let mut scaler = LossScaler::new(spec.loss_scaling);
     let steps_per_epoch = train_set.len().div_ceil(spec.batch);
     let total_steps = steps_per_epoch * spec.epochs;
@@ -241,6 +243,7 @@ pub fn train(spec: &TrainSpec, data: &FashionMnist, bar: &ProgressBar) -> Result
         }
         let (test_loss, test_accuracy) = evaluate(&mut net, &mut eng, &test_set, 256);
         let st = eng.stats;
+        let counted = |num, den| eng.count.then(|| share(num, den));
         per_epoch.push(EpochRecord {
             epoch: epoch + 1,
             lr: lr0,
@@ -251,9 +254,9 @@ pub fn train(spec: &TrainSpec, data: &FashionMnist, bar: &ProgressBar) -> Result
             seconds: t0.elapsed().as_secs_f64(),
             gemm_seconds: eng.gemm_seconds,
             macs: eng.macs,
-            high_stream1_share: share(st.high_stream1, st.steps),
-            reductions_changed_share: share(st.reductions_changed, st.reduced_operands),
-            zero_product_share: share(st.zero_products, st.products),
+            high_stream1_share: counted(st.high_stream1, st.steps),
+            reductions_changed_share: counted(st.reductions_changed, st.reduced_operands),
+            zero_product_share: counted(st.zero_products, st.products),
             skipped_steps: scaler.skipped - skipped0,
             loss_scale: scaler.scale,
         });
@@ -286,6 +289,16 @@ pub fn train(spec: &TrainSpec, data: &FashionMnist, bar: &ProgressBar) -> Result
     })
 }
 
+/// A share with six decimals, or an empty field when statistics were not counted.
+fn csv_share(x: Option<f64>) -> String {
+    x.map_or(String::new(), |v| format!("{v:.6}"))
+}
+
+/// A share with three decimals for a table, or `-` when statistics were not counted.
+fn table_share(x: Option<f64>) -> String {
+    x.map_or("-".into(), |v| format!("{v:.3}"))
+}
+
 /// The per-epoch CSV.
 pub fn epochs_csv(s: &Summary) -> String {
     let mut out = String::from(
@@ -295,7 +308,7 @@ pub fn epochs_csv(s: &Summary) -> String {
     for e in &s.per_epoch {
         let _ = writeln!(
             out,
-            "{},{},{:.6},{:.6},{:.6},{:.6},{:.3},{:.3},{},{:.6},{:.6},{:.6},{},{}",
+            "{},{},{:.6},{:.6},{:.6},{:.6},{:.3},{:.3},{},{},{},{},{},{}",
             e.epoch,
             e.lr,
             e.train_loss,
@@ -305,9 +318,9 @@ pub fn epochs_csv(s: &Summary) -> String {
             e.seconds,
             e.gemm_seconds,
             e.macs,
-            e.high_stream1_share,
-            e.reductions_changed_share,
-            e.zero_product_share,
+            csv_share(e.high_stream1_share),
+            csv_share(e.reductions_changed_share),
+            csv_share(e.zero_product_share),
             e.skipped_steps,
             e.loss_scale
         );
@@ -355,7 +368,7 @@ pub fn comparison_table(runs: &[(String, Summary)]) -> String {
         let skipped: u64 = s.per_epoch.iter().map(|e| e.skipped_steps).sum();
         let _ = writeln!(
             out,
-            "| {label} | {} | {} | {:.2} % | {vs} | {:.4} | {:.3} | {:.3} | {skipped} | {:.1} | {:.0} % |",
+            "| {label} | {} | {} | {:.2} % | {vs} | {:.4} | {} | {} | {skipped} | {:.1} | {:.0} % |",
             s.format,
             if s.policy == "native" || s.policy == "single" || s.policy == "full" {
                 "-".into()
@@ -364,8 +377,8 @@ pub fn comparison_table(runs: &[(String, Summary)]) -> String {
             },
             100.0 * s.test_accuracy,
             s.train_loss,
-            last.high_stream1_share,
-            last.reductions_changed_share,
+            table_share(last.high_stream1_share),
+            table_share(last.reductions_changed_share),
             s.seconds,
             100.0 * s.gemm_share
         );
