@@ -379,6 +379,13 @@ pub struct TrainArgs {
     /// changed, zero products) in every GEMM: slower, same results bit for bit.
     #[arg(long)]
     pub stats: bool,
+    /// Continue each run from the checkpoint in its output directory (written at every epoch
+    /// end), bit for bit the run that was interrupted; a run without one starts afresh.
+    #[arg(long)]
+    pub resume: bool,
+    /// Stop each run after this many of its epochs, leaving its checkpoint for `--resume`.
+    #[arg(long, value_name = "N")]
+    pub stop_after: Option<usize>,
 }
 
 /// Runs one parsed command line, writing human-readable output to `out`.
@@ -609,7 +616,10 @@ fn run_verify(v: VerifyArgs, out: &mut dyn Write) -> Result<()> {
 
 fn run_train(t: TrainArgs, out: &mut dyn Write) -> Result<()> {
     use crate::train::optim::Sgd;
-    use crate::train::run::{default_loss_scaling, plan, progress_bar, train, write_comparison, write_run, TrainSpec};
+    use crate::train::run::{
+        default_loss_scaling, plan, progress_bar, resume_point, train_checkpointed, write_comparison, write_run,
+        Checkpointing, TrainSpec,
+    };
     let native = t.cfg.policy.as_deref() == Some("native");
     let mut cfg_args = t.cfg.clone();
     if native {
@@ -678,18 +688,36 @@ fn run_train(t: TrainArgs, out: &mut dyn Write) -> Result<()> {
     });
     let pool = rayon::ThreadPoolBuilder::new().num_threads(t.threads.unwrap_or(0)).build()?;
     let bar = progress_bar(std::io::IsTerminal::is_terminal(&std::io::stderr()));
+    if let Some(n) = t.stop_after {
+        positive("stop-after", n, 100_000)?;
+    }
     let mut done = Vec::new();
+    let mut stopped = false;
     for (label, spec) in &runs {
-        let s = pool.install(|| train(spec, &data, &bar))?;
         let run_dir = if stem.is_some() { dir.join(label) } else { dir.clone() };
+        let ck = Checkpointing { dir: Some(run_dir.clone()), resume: t.resume, stop_after: t.stop_after };
+        if let Some(n) = resume_point(&ck)? {
+            writeln!(out, "{label}: resuming after epoch {n} of {} from {}", spec.epochs, run_dir.display())?;
+        }
+        let Some(s) = pool.install(|| train_checkpointed(spec, &data, &bar, &ck))? else {
+            writeln!(
+                out,
+                "{label}: stopped after epoch {} of {}; continue with --resume -> {}",
+                t.stop_after.unwrap_or(0),
+                spec.epochs,
+                run_dir.display()
+            )?;
+            stopped = true;
+            continue;
+        };
         write_run(&run_dir, &s)?;
         writeln!(
             out,
             "{label}: {} {} test accuracy {:.2} % after {} epoch(s), {:.1} s ({:.0} % in GEMMs) -> {}",
-            s.model,
-            s.format,
+            s.run.model,
+            s.run.format,
             100.0 * s.test_accuracy,
-            s.epochs,
+            s.run.epochs,
             s.seconds,
             100.0 * s.gemm_share,
             run_dir.display()
@@ -697,7 +725,7 @@ fn run_train(t: TrainArgs, out: &mut dyn Write) -> Result<()> {
         done.push((label.clone(), s));
     }
     bar.finish_and_clear();
-    if let Some(stem) = stem {
+    if let Some(stem) = stem.filter(|_| !stopped) {
         let title = format!("{} on Fashion-MNIST, {}, seed {}", t.model, base.cfg.format.name(), t.seed);
         let table = write_comparison(&dir, stem, &title, &done)?;
         write!(out, "{table}")?;

@@ -364,3 +364,75 @@ fn bad_training_input_is_a_clear_error() {
     }
     assert!(!dir.path().join("o").exists(), "no output after bad input");
 }
+
+/// A checkpoint's tensors: the bytes after its JSON header.
+fn checkpoint_tensors(dir: &Path) -> Vec<u8> {
+    let bytes = std::fs::read(dir.join("checkpoint.bin")).unwrap();
+    assert_eq!(&bytes[..8], b"DAACKPT1");
+    let len = u64::from_le_bytes(bytes[8..16].try_into().unwrap()) as usize;
+    bytes[16 + len..].to_vec()
+}
+
+#[test]
+fn resume_continues_an_interrupted_run_bit_for_bit() {
+    if !have_dataset() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    // resnet-mini: batch norm's running statistics must carry over too.
+    for model in ["lenet5", "resnet-mini"] {
+        let args = [
+            "--model",
+            model,
+            "--train-subset",
+            "300",
+            "--test-subset",
+            "100",
+            "--batch",
+            "50",
+            "--epochs",
+            "2",
+            "--format",
+            "bf16",
+            "--lo-bits",
+            "3",
+        ];
+        let (straight, resumed) = (dir.path().join(format!("{model}-a")), dir.path().join(format!("{model}-b")));
+        let o = run_train(&args, &straight);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let o = run_train(&[&args[..], &["--stop-after", "1"]].concat(), &resumed);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        assert!(String::from_utf8_lossy(&o.stdout).contains("stopped after epoch 1 of 2"));
+        assert!(!resumed.join("summary.json").exists(), "a stopped run writes no summary");
+        assert_ne!(checkpoint_tensors(&resumed), checkpoint_tensors(&straight), "one epoch is not two");
+        let bytes = std::fs::read(resumed.join("checkpoint.bin")).unwrap();
+        let len = u64::from_le_bytes(bytes[8..16].try_into().unwrap()) as usize;
+        let head: serde_json::Value = serde_json::from_slice(&bytes[16..16 + len]).unwrap();
+        assert_eq!(head["epochs_done"], 1);
+        let first_seconds = format!("{:.3}", head["per_epoch"][0]["seconds"].as_f64().unwrap());
+        let o = run_train(&[&args[..], &["--resume"]].concat(), &resumed);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        assert!(String::from_utf8_lossy(&o.stdout).contains("resuming after epoch 1 of 2"));
+        assert!(checkpoint_tensors(&straight) == checkpoint_tensors(&resumed), "{model}: weights, momentum, state");
+        // Epoch 1 was not run again: its record (wall time included) is the checkpoint's.
+        let csv = std::fs::read_to_string(resumed.join("epochs.csv")).unwrap();
+        assert_eq!(csv.lines().nth(1).unwrap().split(',').nth(6).unwrap(), first_seconds);
+        assert_eq!(
+            csv_without(&straight.join("epochs.csv"), &[6, 7]),
+            csv_without(&resumed.join("epochs.csv"), &[6, 7]),
+            "{model}: every epoch's record"
+        );
+        // A checkpoint resumes only the run that wrote it.
+        let o = run_train(&[&args[..], &["--resume", "--seed", "2"]].concat(), &resumed);
+        assert_eq!(o.status.code(), Some(2));
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains("seed = 1") && err.contains("seed = 2"), "{err}");
+    }
+    // A damaged checkpoint is an input error, not a panic.
+    let bad = dir.path().join("bad");
+    std::fs::create_dir(&bad).unwrap();
+    std::fs::write(bad.join("checkpoint.bin"), b"DAACKPT1\xff\xff\xff\xff\xff\xff\xff\x7f").unwrap();
+    let o = run_train(&["--train-subset", "100", "--test-subset", "100", "--resume"], &bad);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("header length"), "{}", String::from_utf8_lossy(&o.stderr));
+}

@@ -1,5 +1,6 @@
 //! One training run, `--compare` and `--sweep-lo-bits`: the loop, its records and the files it writes.
 
+use super::checkpoint::{self, Checkpoint, RunKey};
 use super::data::{Dataset, FashionMnist};
 use super::engine::{Arith, Engine};
 use super::layers::{softmax_cross_entropy, Layer, Seq};
@@ -69,7 +70,7 @@ pub fn default_loss_scaling(cfg: &Config) -> bool {
 }
 
 /// One epoch's results.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize)]
 pub struct EpochRecord {
     /// 1-based epoch.
     pub epoch: usize,
@@ -104,32 +105,12 @@ pub struct EpochRecord {
 /// A finished run: what `summary.json` holds.
 #[derive(Clone, Debug, Serialize)]
 pub struct Summary {
-    /// Model name.
-    pub model: String,
-    /// `native` or the policy.
-    pub policy: String,
-    /// F_in.
-    pub format: String,
-    /// Low-path fraction bits.
-    pub lo_bits: u32,
-    /// Low-path rounding.
-    pub lo_rounding: String,
-    /// Epochs run.
-    pub epochs: usize,
-    /// Mini-batch size.
-    pub batch: usize,
-    /// Optimiser settings.
-    pub sgd: Sgd,
+    /// What identifies the run (model, policy, format, ..., image counts), flattened into
+    /// the summary's top level.
+    #[serde(flatten)]
+    pub run: RunKey,
     /// Learning-rate schedule.
     pub lr_schedule: String,
-    /// Dynamic loss scaling.
-    pub loss_scaling: bool,
-    /// Seed.
-    pub seed: u64,
-    /// Training images used.
-    pub train_images: usize,
-    /// Test images used.
-    pub test_images: usize,
     /// Rayon threads.
     pub threads: usize,
     /// Final test accuracy, a fraction.
@@ -181,6 +162,37 @@ fn share(num: u64, den: u64) -> f64 {
 
 /// Trains one model; `bar` shows progress (hidden when not a terminal).
 pub fn train(spec: &TrainSpec, data: &FashionMnist, bar: &ProgressBar) -> Result<Summary> {
+    Ok(train_checkpointed(spec, data, bar, &Checkpointing::default())?.expect("runs every epoch"))
+}
+
+/// Where a run keeps its checkpoint and how it uses it.
+#[derive(Clone, Debug, Default)]
+pub struct Checkpointing {
+    /// Write `checkpoint.bin` here at every epoch end (none: no checkpoint).
+    pub dir: Option<std::path::PathBuf>,
+    /// Continue from the checkpoint in `dir` when there is one.
+    pub resume: bool,
+    /// Stop once this many epochs of the run are done (the checkpoint holds them).
+    pub stop_after: Option<usize>,
+}
+
+/// What [`train_checkpointed`] did before training: started afresh or resumed after N epochs.
+pub fn resume_point(ck: &Checkpointing) -> Result<Option<usize>> {
+    match &ck.dir {
+        Some(d) if ck.resume && d.join(checkpoint::FILE).exists() => {
+            Ok(Some(checkpoint::load(&d.join(checkpoint::FILE))?.head.epochs_done))
+        }
+        _ => Ok(None),
+    }
+}
+
+/// Trains one model with checkpoints; `None` when `stop_after` stopped it before the last epoch.
+pub fn train_checkpointed(
+    spec: &TrainSpec,
+    data: &FashionMnist,
+    bar: &ProgressBar,
+    ck: &Checkpointing,
+) -> Result<Option<Summary>> {
     let train_set = data.train.clone().truncated(spec.train_subset);
     let test_set = data.test.clone().truncated(spec.test_subset);
     anyhow::ensure!(!train_set.is_empty() && !test_set.is_empty(), "the training and test subsets must not be empty");
@@ -189,14 +201,41 @@ pub fn train(spec: &TrainSpec, data: &FashionMnist, bar: &ProgressBar) -> Result
     let mut scaler = LossScaler::new(spec.loss_scaling);
     let steps_per_epoch = train_set.len().div_ceil(spec.batch);
     let total_steps = steps_per_epoch * spec.epochs;
-    bar.set_length(total_steps as u64);
-    bar.set_position(0);
-    let label = format!("{} {} {}", spec.model, spec.cfg.format.name(), spec.policy_name());
-    let start = Instant::now();
+    let key = RunKey {
+        model: spec.model.clone(),
+        policy: spec.policy_name(),
+        format: spec.cfg.format.name(),
+        lo_bits: spec.cfg.lo_bits,
+        lo_rounding: spec.cfg.lo_rounding.name().into(),
+        epochs: spec.epochs,
+        batch: spec.batch,
+        sgd: spec.sgd,
+        seed: spec.seed,
+        train_images: train_set.len(),
+        test_images: test_set.len(),
+        loss_scaling: spec.loss_scaling,
+    };
+    let ck_path = ck.dir.as_ref().map(|d| d.join(checkpoint::FILE));
     let mut per_epoch = Vec::new();
     let mut loss_curve = Vec::new();
+    let mut seconds_before = 0.0;
+    let mut first_epoch = 0;
+    if let Some(path) = ck_path.as_ref().filter(|p| ck.resume && p.exists()) {
+        let loaded = checkpoint::load(path)?;
+        checkpoint::restore(path, &loaded, &key, &mut net)?;
+        let head = loaded.head;
+        (first_epoch, scaler, per_epoch, loss_curve, seconds_before) =
+            (head.epochs_done, head.scaler, head.per_epoch, head.loss_curve, head.seconds);
+    }
+    bar.set_length(total_steps as u64);
+    bar.set_position((first_epoch * steps_per_epoch) as u64);
+    let label = format!("{} {} {}", spec.model, spec.cfg.format.name(), spec.policy_name());
+    let start = Instant::now();
     let tenth = steps_per_epoch.div_ceil(10).max(1);
-    for epoch in 0..spec.epochs {
+    for epoch in first_epoch..spec.epochs {
+        if ck.stop_after.is_some_and(|n| epoch >= n) {
+            return Ok(None);
+        }
         let t0 = Instant::now();
         eng.reset_counters();
         let skipped0 = scaler.skipped;
@@ -260,24 +299,25 @@ pub fn train(spec: &TrainSpec, data: &FashionMnist, bar: &ProgressBar) -> Result
             skipped_steps: scaler.skipped - skipped0,
             loss_scale: scaler.scale,
         });
+        if let Some(path) = &ck_path {
+            let head = Checkpoint {
+                run: key.clone(),
+                epochs_done: epoch + 1,
+                scaler: scaler.clone(),
+                per_epoch: per_epoch.clone(),
+                loss_curve: loss_curve.clone(),
+                seconds: seconds_before + start.elapsed().as_secs_f64(),
+                tensors: Vec::new(),
+            };
+            checkpoint::save(path, head, &mut net)?;
+        }
     }
-    let seconds = start.elapsed().as_secs_f64();
+    let seconds = seconds_before + start.elapsed().as_secs_f64();
     let gemm_seconds: f64 = per_epoch.iter().map(|e| e.gemm_seconds).sum();
     let last = per_epoch.last().expect("at least one epoch");
-    Ok(Summary {
-        model: spec.model.clone(),
-        policy: spec.policy_name(),
-        format: spec.cfg.format.name(),
-        lo_bits: spec.cfg.lo_bits,
-        lo_rounding: spec.cfg.lo_rounding.name().into(),
-        epochs: spec.epochs,
-        batch: spec.batch,
-        sgd: spec.sgd,
+    Ok(Some(Summary {
+        run: key,
         lr_schedule: "cosine from lr to 0 over all steps".into(),
-        loss_scaling: spec.loss_scaling,
-        seed: spec.seed,
-        train_images: train_set.len(),
-        test_images: test_set.len(),
         threads: rayon::current_num_threads(),
         test_accuracy: last.test_accuracy,
         train_loss: last.train_loss,
@@ -286,7 +326,7 @@ pub fn train(spec: &TrainSpec, data: &FashionMnist, bar: &ProgressBar) -> Result
         gemm_share: gemm_seconds / seconds,
         per_epoch,
         loss_curve,
-    })
+    }))
 }
 
 /// A share with six decimals, or an empty field when statistics were not counted.
@@ -352,7 +392,7 @@ fn curves(runs: &[(String, &Summary)]) -> Vec<Panel> {
 pub fn write_run(dir: &Path, s: &Summary) -> Result<()> {
     write_string_atomic(&dir.join("epochs.csv"), &epochs_csv(s))?;
     write_string_atomic(&dir.join("summary.json"), &(serde_json::to_string_pretty(s)? + "\n"))?;
-    write_svg(&dir.join("curves.svg"), &curves(&[(s.policy.clone(), s)]))
+    write_svg(&dir.join("curves.svg"), &curves(&[(s.run.policy.clone(), s)]))
 }
 
 /// A markdown table of several runs, with the difference to the `single` run when there is one.
@@ -369,11 +409,11 @@ pub fn comparison_table(runs: &[(String, Summary)]) -> String {
         let _ = writeln!(
             out,
             "| {label} | {} | {} | {:.2} % | {vs} | {:.4} | {} | {} | {skipped} | {:.1} | {:.0} % |",
-            s.format,
-            if s.policy == "native" || s.policy == "single" || s.policy == "full" {
+            s.run.format,
+            if s.run.policy == "native" || s.run.policy == "single" || s.run.policy == "full" {
                 "-".into()
             } else {
-                s.lo_bits.to_string()
+                s.run.lo_bits.to_string()
             },
             100.0 * s.test_accuracy,
             s.train_loss,
