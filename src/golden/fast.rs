@@ -457,39 +457,49 @@ unsafe fn task<S: Simd, const MR: usize>(job: &Job, ti: usize, out: &mut [f32], 
 
 /// Entry points compiled for one instruction set: the packing and the tasks.
 trait Entry {
-    /// Rows per panel.
-    const MR: usize;
     /// Lanes per vector.
     const W: usize;
-    /// Vectors per strip at most (1 or 2).
-    const MAX_V: usize;
+    /// Rows per panel and vectors per strip at most (1 or 2) of a kernel kind: as many
+    /// accumulators as the registers hold beside the kind's B planes and A values.
+    fn shape(kind: Kind) -> (usize, usize);
     unsafe fn pack(job: &Job, pi: usize, out: &mut [f32], ws: &mut Workspace) -> i32;
     unsafe fn task(job: &Job, ti: usize, out: &mut [f32], ws: &mut Workspace);
 }
 
 macro_rules! entry {
-    ($isa:ty, $mr:literal, $v:literal $(, $feature:literal)?) => {
+    ($isa:ty, daa: ($dm:literal, $dv:literal), fixed: ($fm:literal, $fv:literal), single: ($sm:literal, $sv:literal) $(, $feature:literal)?) => {
         impl Entry for $isa {
-            const MR: usize = $mr;
-            const MAX_V: usize = $v;
             const W: usize = <$isa as Simd>::W;
+            fn shape(kind: Kind) -> (usize, usize) {
+                match kind {
+                    Kind::Daa => ($dm, $dv),
+                    Kind::Fixed => ($fm, $fv),
+                    Kind::Single => ($sm, $sv),
+                }
+            }
             $(#[target_feature(enable = $feature)])?
             unsafe fn pack(job: &Job, pi: usize, out: &mut [f32], ws: &mut Workspace) -> i32 {
                 pack_panel(job, pi, out, &mut ws.scratch)
             }
             $(#[target_feature(enable = $feature)])?
             unsafe fn task(job: &Job, ti: usize, out: &mut [f32], ws: &mut Workspace) {
-                task::<$isa, $mr>(job, ti, out, ws)
+                match job.kind {
+                    Kind::Daa => task::<$isa, $dm>(job, ti, out, ws),
+                    Kind::Fixed => task::<$isa, $fm>(job, ti, out, ws),
+                    Kind::Single => task::<$isa, $sm>(job, ti, out, ws),
+                }
             }
         }
     };
 }
 
+// Registers: AVX-512 has 32, AVX2 16. `daa` holds 5 B planes per vector and 5 A values;
+// `static`/`full` 2 and 2; `single` 1 and 1.
 #[cfg(target_arch = "x86_64")]
-entry!(Avx512, 6, 2, "avx512f");
+entry!(Avx512, daa: (3, 2), fixed: (6, 2), single: (6, 2), "avx512f");
 #[cfg(target_arch = "x86_64")]
-entry!(Avx2, 3, 1, "avx2");
-entry!(Portable, 4, 2);
+entry!(Avx2, daa: (3, 1), fixed: (3, 2), single: (4, 2), "avx2");
+entry!(Portable, daa: (4, 2), fixed: (4, 2), single: (4, 2));
 
 /// C = A x B without statistics, with the kernels of `isa` (which the CPU must support).
 pub fn gemm_fast(p: &PeParams, g: &GemmInput, isa: Isa) -> Vec<f32> {
@@ -510,11 +520,11 @@ fn run<E: Entry>(p: &PeParams, g: &GemmInput) -> Vec<f32> {
     }
     let kind = Kind::of(p.policy);
     let steps = g.k.div_ceil(kind.width());
-    let (mr, w) = (E::MR, E::W);
+    let ((mr, max_v), w) = (E::shape(kind), E::W);
     let threads = rayon::current_num_threads();
     let panels = m.div_ceil(mr);
     // Two vectors per strip halve the loads of A, unless that leaves cores idle.
-    let v = if E::MAX_V > 1 && n > w && (n.div_ceil(2 * w) >= threads || panels >= 2) { 2 } else { 1 };
+    let v = if max_v > 1 && n > w && (n.div_ceil(2 * w) >= threads || panels >= 2) { 2 } else { 1 };
     let nr = v * w;
     let strips = n.div_ceil(nr);
     // About four tasks per thread; row groups re-decode their strip, so no more than needed.
