@@ -6,7 +6,7 @@ use daa_gen::config::{Policy, Settings};
 use daa_gen::format::Format;
 use daa_gen::golden::bench::sgemm_square;
 use daa_gen::golden::explore::random_operands;
-use daa_gen::golden::gemm::{gemm, GemmInput};
+use daa_gen::golden::gemm::{gemm, gemm_nostats, GemmInput};
 use daa_gen::golden::pe::PeParams;
 
 fn bench(c: &mut Criterion) {
@@ -19,6 +19,7 @@ fn bench(c: &mut Criterion) {
         let p = PeParams::from(&cfg);
         let g = GemmInput { m: n, k: n, n, a: &a.codes, b: &b.codes };
         group.bench_function(format!("golden_fp32_{policy}"), |bn| bn.iter(|| gemm(&p, &g)));
+        group.bench_function(format!("golden_fp32_{policy}_nostats"), |bn| bn.iter(|| gemm_nostats(&p, &g)));
     }
     let af: Vec<f32> = a.codes.iter().map(|&x| f32::from_bits(x)).collect();
     let bf: Vec<f32> = b.codes.iter().map(|&x| f32::from_bits(x)).collect();

@@ -515,10 +515,23 @@ pub struct TrainArgs {
     /// Threads (default: all cores).
     #[arg(long)]
     pub threads: Option<usize>,
+    /// Count the controller's and datapath's statistics (stream-1 high share, reductions
+    /// changed, zero products) in every GEMM: slower, same results bit for bit.
+    #[arg(long)]
+    pub stats: bool,
+    /// Continue each run from the checkpoint in its output directory (written at every epoch
+    /// end), bit for bit the run that was interrupted; a run without one starts afresh.
+    #[arg(long)]
+    pub resume: bool,
+    /// Stop each run after this many of its epochs, leaving its checkpoint for `--resume`.
+    #[arg(long, value_name = "N")]
+    pub stop_after: Option<usize>,
 }
 
 /// Runs one parsed command line, writing human-readable output to `out`.
 pub fn run(cli: Cli, out: &mut (dyn Write + Send)) -> Result<()> {
+    // A bad `DAA_GEMM_ISA` is an input error before any GEMM runs, not a silent fallback.
+    crate::golden::simd::check_env()?;
     match cli.command {
         Command::Config(c) => {
             write!(out, "{}", c.resolve()?.to_toml())?;
@@ -847,7 +860,8 @@ fn run_verify(v: VerifyArgs, out: &mut dyn Write) -> Result<()> {
 fn run_train(t: TrainArgs, out: &mut (dyn Write + Send)) -> Result<()> {
     use crate::train::optim::Sgd;
     use crate::train::run::{
-        default_loss_scaling, epoch_line, plan, progress_bar, train, write_comparison, write_run, TrainSpec,
+        default_loss_scaling, epoch_line, plan, progress_bar, resume_point, train_checkpointed, write_comparison,
+        write_run, Checkpointing, TrainSpec,
     };
     let native = t.cfg.arith.policy.as_deref() == Some("native");
     let mut cfg_args = t.cfg.clone();
@@ -907,6 +921,7 @@ fn run_train(t: TrainArgs, out: &mut (dyn Write + Send)) -> Result<()> {
         test_subset,
         seed: t.seed,
         loss_scaling,
+        stats: t.stats,
     };
     let (runs, stem) = plan(&base, t.compare, &t.sweep_lo_bits)?;
     let data = crate::train::data::load(t.data.as_deref())?;
@@ -920,24 +935,43 @@ fn run_train(t: TrainArgs, out: &mut (dyn Write + Send)) -> Result<()> {
     // Lines go through the bar (hidden while they print), so it never draws over them; with
     // no terminal the bar is hidden and they are plain lines, one per epoch.
     let say = |out: &mut (dyn Write + Send), line: String| bar.suspend(|| writeln!(out, "{line}"));
+    if let Some(n) = t.stop_after {
+        positive("stop-after", n, 100_000)?;
+    }
     let mut done = Vec::new();
+    let mut stopped = false;
     for (label, spec) in &runs {
-        let s = pool.install(|| {
-            train(spec, &data, &bar, &mut |e| {
+        let run_dir = if stem.is_some() { dir.join(label) } else { dir.clone() };
+        let ck = Checkpointing { dir: Some(run_dir.clone()), resume: t.resume, stop_after: t.stop_after };
+        if let Some(n) = resume_point(&ck)? {
+            say(out, format!("{label}: resuming after epoch {n} of {} from {}", spec.epochs, run_dir.display()))?;
+        }
+        let Some(s) = pool.install(|| {
+            train_checkpointed(spec, &data, &bar, &ck, &mut |e| {
                 let line = epoch_line(label, spec.epochs, e);
                 let _ = bar.suspend(|| writeln!(out, "{line}").and_then(|_| out.flush()));
             })
-        })?;
-        let run_dir = if stem.is_some() { dir.join(label) } else { dir.clone() };
+        })?
+        else {
+            writeln!(
+                out,
+                "{label}: stopped after epoch {} of {}; continue with --resume -> {}",
+                t.stop_after.unwrap_or(0),
+                spec.epochs,
+                run_dir.display()
+            )?;
+            stopped = true;
+            continue;
+        };
         write_run(&run_dir, &s)?;
         say(
             out,
             format!(
                 "{label}: {} {} test accuracy {:.2} % after {} epoch(s), {:.1} s ({:.0} % in GEMMs) -> {}",
-                s.model,
-                s.format,
+                s.run.model,
+                s.run.format,
                 100.0 * s.test_accuracy,
-                s.epochs,
+                s.run.epochs,
                 s.seconds,
                 100.0 * s.gemm_share,
                 run_dir.display()
@@ -946,7 +980,7 @@ fn run_train(t: TrainArgs, out: &mut (dyn Write + Send)) -> Result<()> {
         done.push((label.clone(), s));
     }
     bar.finish_and_clear();
-    if let Some(stem) = stem {
+    if let Some(stem) = stem.filter(|_| !stopped) {
         let title = format!("{} on Fashion-MNIST, {}, seed {}", t.model, base.cfg.format.name(), t.seed);
         let table = write_comparison(&dir, stem, &title, &done)?;
         write!(out, "{table}")?;

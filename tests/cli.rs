@@ -449,3 +449,60 @@ fn energy_constants_are_validated_wherever_a_config_is_loaded() {
         assert!(!dir.path().join("o").exists());
     }
 }
+
+#[test]
+fn a_bad_gemm_isa_is_an_input_error() {
+    let out = daa().args(["config"]).env("DAA_GEMM_ISA", "sse9").output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("DAA_GEMM_ISA") && err.contains("sse9") && err.contains("portable"), "{err}");
+    let out = daa().args(["config"]).env("DAA_GEMM_ISA", "portable").output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+}
+
+/// `daa gemm` (the counting GEMM) with every kernel ISA this CPU runs, forced through
+/// `DAA_GEMM_ISA`, gives the library's C and statistics, over every policy.
+#[test]
+fn gemm_is_the_same_with_every_forced_isa() {
+    use daa_gen::golden::gemm::Isa;
+    let dir = tempfile::tempdir().unwrap();
+    let p = |n: &str| dir.path().join(n);
+    let fmt = Format::FP32;
+    let (m, k, n) = (13, 67, 37);
+    let (a, b) = (codes(fmt, m, k, 3), codes(fmt, k, n, 4));
+    write_codes(&p("a.npy"), &a).unwrap();
+    write_codes(&p("b.npy"), &b).unwrap();
+    for policy in ["daa", "static", "full", "single"] {
+        let cfg = Settings { policy: Some(policy.into()), ..Default::default() }.resolve().unwrap();
+        let (want, stats) = gemm(&PeParams::from(&cfg), &GemmInput { m, k, n, a: &a.codes, b: &b.codes });
+        for isa in Isa::available() {
+            let (c, s) = (p(&format!("c-{policy}-{}.npy", isa.name())), p(&format!("s-{policy}-{}.json", isa.name())));
+            let out = daa()
+                .args([
+                    "gemm",
+                    "--policy",
+                    policy,
+                    "--a",
+                    p("a.npy").to_str().unwrap(),
+                    "--b",
+                    p("b.npy").to_str().unwrap(),
+                ])
+                .args(["--out", c.to_str().unwrap(), "--stats", s.to_str().unwrap()])
+                .env("DAA_GEMM_ISA", isa.name())
+                .output()
+                .unwrap();
+            assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+            let bytes = std::fs::read(&c).unwrap();
+            let got: Vec<f32> = npyz::NpyFile::new(&bytes[..]).unwrap().into_vec().unwrap();
+            assert_eq!(
+                got.iter().map(|x| x.to_bits()).collect::<Vec<_>>(),
+                want.iter().map(|x| x.to_bits()).collect::<Vec<_>>(),
+                "{policy} with DAA_GEMM_ISA={}",
+                isa.name()
+            );
+            let js: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&s).unwrap()).unwrap();
+            assert_eq!(js["high_stream1"], stats.high_stream1, "{policy} {}", isa.name());
+            assert_eq!(js["zero_products"], stats.zero_products, "{policy} {}", isa.name());
+        }
+    }
+}

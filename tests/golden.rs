@@ -4,7 +4,7 @@
 use daa_gen::config::{Policy, Rounding, Settings};
 use daa_gen::format::{Format, CANONICAL_NAN};
 use daa_gen::golden::arith::{add, mul, q};
-use daa_gen::golden::gemm::{gemm, gemm_reference, GemmInput};
+use daa_gen::golden::gemm::{gemm, gemm_nostats_isa, gemm_reference, GemmInput, Isa};
 use daa_gen::golden::pe::{high_stream, key, step_dual, PeParams};
 use daa_gen::golden::softfloat;
 use proptest::prelude::*;
@@ -298,6 +298,29 @@ fn fast_gemm_equals_ordered_reference_with_statistics() {
         let sb: Vec<u32> = slow.iter().map(|x| x.to_bits()).collect();
         assert_eq!(fb, sb, "case {case}: {p:?} {m}x{k}x{n}");
         assert_eq!(fs, ss, "case {case}: statistics, {p:?} {m}x{k}x{n}");
+        assert_nostats_equal(&p, &g, &slow, &format!("case {case}"));
+    }
+}
+
+/// Every statistics-free kernel this CPU can run (the ISAs `DAA_GEMM_ISA` selects) gives `want` bit for bit.
+fn assert_nostats_equal(p: &PeParams, g: &GemmInput, want: &[f32], what: &str) {
+    let want: Vec<u32> = want.iter().map(|x| x.to_bits()).collect();
+    for isa in Isa::available() {
+        let got: Vec<u32> = gemm_nostats_isa(p, g, isa).iter().map(|x| x.to_bits()).collect();
+        if let Some(i) = (0..want.len()).find(|&i| got[i] != want[i]) {
+            panic!(
+                "{what}: {isa:?} kernel, {p:?} {}x{}x{}: C[{}][{}] = {:#010x} ({:e}), reference {:#010x} ({:e})",
+                g.m,
+                g.k,
+                g.n,
+                i / g.n,
+                i % g.n,
+                got[i],
+                f32::from_bits(got[i]),
+                want[i],
+                f32::from_bits(want[i])
+            );
+        }
     }
 }
 
@@ -321,6 +344,17 @@ fn fast_gemm_takes_the_ftz_kernel_when_products_can_underflow() {
         fast.iter().map(|x| x.to_bits()).collect::<Vec<_>>(),
         slow.iter().map(|x| x.to_bits()).collect::<Vec<_>>()
     );
+    assert_nostats_equal(&p, &g, &slow, "all operands tiny");
+    // Only the first rows tiny: the statistics-free GEMM chooses FTZ per row panel, so some
+    // panels of one GEMM take the FTZ kernel and others do not.
+    let mut a2: Vec<u32> = (0..m * k).map(|_| (rng.random::<u32>() & 0x807F_FFFF) | (127 << 23)).collect();
+    a2[..2 * k].copy_from_slice(&a[..2 * k]);
+    for policy in Policy::ALL {
+        let p = params(Format::FP32, policy, 7, Rounding::NearestEven);
+        let g = GemmInput { m, k, n, a: &a2, b: &b };
+        let (slow, _) = gemm_reference(&p, &g);
+        assert_nostats_equal(&p, &g, &slow, "first two rows tiny");
+    }
 }
 
 /// The plain fold with host f32: what `full` and `single` must equal bit for bit.
@@ -416,18 +450,22 @@ fn fast_gemm_equals_reference_across_strips_and_row_tiles() {
     let mut rng = ChaCha8Rng::seed_from_u64(9);
     for policy in Policy::ALL {
         let p = params(Format::FP32, policy, 7, Rounding::NearestEven);
-        let (m, k, n) = (37, 65, 53);
-        let a = random_codes(&mut rng, p.format, m * k, false);
-        let b = random_codes(&mut rng, p.format, k * n, false);
-        let g = GemmInput { m, k, n, a: &a, b: &b };
-        let (fast, fs) = gemm(&p, &g);
-        let (slow, ss) = gemm_reference(&p, &g);
-        assert_eq!(
-            fast.iter().map(|x| x.to_bits()).collect::<Vec<_>>(),
-            slow.iter().map(|x| x.to_bits()).collect::<Vec<_>>(),
-            "{policy}"
-        );
-        assert_eq!(fs, ss, "{policy}");
+        // The second shape folds more than two chunks of steps (the statistics-free GEMM cuts
+        // the fold every 128 steps) over strips of one and two vectors and a partial last strip.
+        for (m, k, n) in [(37, 65, 53), (29, 601, 70)] {
+            let a = random_codes(&mut rng, p.format, m * k, false);
+            let b = random_codes(&mut rng, p.format, k * n, false);
+            let g = GemmInput { m, k, n, a: &a, b: &b };
+            let (fast, fs) = gemm(&p, &g);
+            let (slow, ss) = gemm_reference(&p, &g);
+            assert_eq!(
+                fast.iter().map(|x| x.to_bits()).collect::<Vec<_>>(),
+                slow.iter().map(|x| x.to_bits()).collect::<Vec<_>>(),
+                "{policy}"
+            );
+            assert_eq!(fs, ss, "{policy}");
+            assert_nostats_equal(&p, &g, &slow, &format!("{policy} {m}x{k}x{n}"));
+        }
     }
 }
 

@@ -208,7 +208,15 @@ fn training_gemms_equal_daa_gemm_for_every_policy() {
                 );
                 assert_eq!(y.to_bits(), z.to_bits(), "{format} {}: C[{i}] transposed operands", policy.name());
             }
-            assert!(eng.stats.steps > 0 && eng.macs == 2 * (m * k * n) as u64);
+            assert!(eng.stats.steps == 0 && eng.macs == 2 * (m * k * n) as u64, "training GEMMs count nothing");
+            // The counting engine (`daa train --stats`) gives the same C and counts.
+            let mut counting = Engine::counting(Arith::Golden(PeParams::from(&cfg)));
+            let counted = counting.matmul(&a, m, k, &b, n);
+            assert_eq!(
+                counted.iter().map(|x| x.to_bits()).collect::<Vec<_>>(),
+                plain.iter().map(|x| x.to_bits()).collect::<Vec<_>>()
+            );
+            assert!(counting.stats.steps > 0);
         }
     }
 }
@@ -232,13 +240,13 @@ fn run_train(args: &[&str], out: &Path) -> std::process::Output {
     daa().arg("train").args(args).args(["--out", out.to_str().unwrap()]).output().unwrap()
 }
 
-fn csv_without_times(path: &Path) -> String {
-    // seconds and gemm_seconds (columns 7 and 8) are wall times; everything else must repeat.
+/// The CSV without the columns `skip` (0-based).
+fn csv_without(path: &Path, skip: &[usize]) -> String {
     std::fs::read_to_string(path)
         .unwrap()
         .lines()
         .map(|l| {
-            l.split(',').enumerate().filter(|(i, _)| *i != 6 && *i != 7).map(|(_, f)| f).collect::<Vec<_>>().join(",")
+            l.split(',').enumerate().filter(|(i, _)| !skip.contains(i)).map(|(_, f)| f).collect::<Vec<_>>().join(",")
         })
         .collect::<Vec<_>>()
         .join("\n")
@@ -253,8 +261,15 @@ fn small_training_run_learns_writes_its_files_and_repeats_bit_for_bit() {
     let args =
         ["--model", "lenet5", "--train-subset", "1000", "--test-subset", "500", "--epochs", "2", "--threads", "2"];
     let (a, b) = (dir.path().join("a"), dir.path().join("b"));
-    for d in [&a, &b] {
-        let o = run_train(&args, d);
+    // Run a counts statistics, run b does not: the same training either way.
+    for (d, stats) in [(&a, true), (&b, false)] {
+        let o = daa()
+            .arg("train")
+            .args(args)
+            .args(["--out", d.to_str().unwrap()])
+            .args(stats.then_some("--stats"))
+            .output()
+            .unwrap();
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         // Without a terminal: a plain line per epoch, then the summary naming the directory.
         let stdout = String::from_utf8_lossy(&o.stdout);
@@ -279,9 +294,15 @@ fn small_training_run_learns_writes_its_files_and_repeats_bit_for_bit() {
     let high: f64 = csv.lines().nth(2).unwrap().split(',').nth(9).unwrap().parse().unwrap();
     assert!(high > 0.01 && high < 0.99, "daa gives stream 1 the full multiplier sometimes: {high}");
     assert!(std::fs::read_to_string(a.join("curves.svg")).unwrap().starts_with("<svg"));
+    let shares = |d: &Path| -> Vec<String> {
+        let csv = std::fs::read_to_string(d.join("epochs.csv")).unwrap();
+        csv.lines().skip(1).flat_map(|l| l.split(',').skip(9).take(3).map(String::from).collect::<Vec<_>>()).collect()
+    };
+    assert!(shares(&b).iter().all(|f| f.is_empty()), "no statistics without --stats: {:?}", shares(&b));
+    // Columns 10..=12 are the statistics, empty in run b.
     assert_eq!(
-        csv_without_times(&a.join("epochs.csv")),
-        csv_without_times(&b.join("epochs.csv")),
+        csv_without(&a.join("epochs.csv"), &[6, 7, 9, 10, 11]),
+        csv_without(&b.join("epochs.csv"), &[6, 7, 9, 10, 11]),
         "same seed, same run"
     );
 }
@@ -353,4 +374,76 @@ fn bad_training_input_is_a_clear_error() {
         assert!(err.contains(want), "{args:?}: {err}");
     }
     assert!(!dir.path().join("o").exists(), "no output after bad input");
+}
+
+/// A checkpoint's tensors: the bytes after its JSON header.
+fn checkpoint_tensors(dir: &Path) -> Vec<u8> {
+    let bytes = std::fs::read(dir.join("checkpoint.bin")).unwrap();
+    assert_eq!(&bytes[..8], b"DAACKPT1");
+    let len = u64::from_le_bytes(bytes[8..16].try_into().unwrap()) as usize;
+    bytes[16 + len..].to_vec()
+}
+
+#[test]
+fn resume_continues_an_interrupted_run_bit_for_bit() {
+    if !have_dataset() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    // resnet-mini: batch norm's running statistics must carry over too.
+    for model in ["lenet5", "resnet-mini"] {
+        let args = [
+            "--model",
+            model,
+            "--train-subset",
+            "300",
+            "--test-subset",
+            "100",
+            "--batch",
+            "50",
+            "--epochs",
+            "2",
+            "--format",
+            "bf16",
+            "--lo-bits",
+            "3",
+        ];
+        let (straight, resumed) = (dir.path().join(format!("{model}-a")), dir.path().join(format!("{model}-b")));
+        let o = run_train(&args, &straight);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let o = run_train(&[&args[..], &["--stop-after", "1"]].concat(), &resumed);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        assert!(String::from_utf8_lossy(&o.stdout).contains("stopped after epoch 1 of 2"));
+        assert!(!resumed.join("summary.json").exists(), "a stopped run writes no summary");
+        assert_ne!(checkpoint_tensors(&resumed), checkpoint_tensors(&straight), "one epoch is not two");
+        let bytes = std::fs::read(resumed.join("checkpoint.bin")).unwrap();
+        let len = u64::from_le_bytes(bytes[8..16].try_into().unwrap()) as usize;
+        let head: serde_json::Value = serde_json::from_slice(&bytes[16..16 + len]).unwrap();
+        assert_eq!(head["epochs_done"], 1);
+        let first_seconds = format!("{:.3}", head["per_epoch"][0]["seconds"].as_f64().unwrap());
+        let o = run_train(&[&args[..], &["--resume"]].concat(), &resumed);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        assert!(String::from_utf8_lossy(&o.stdout).contains("resuming after epoch 1 of 2"));
+        assert!(checkpoint_tensors(&straight) == checkpoint_tensors(&resumed), "{model}: weights, momentum, state");
+        // Epoch 1 was not run again: its record (wall time included) is the checkpoint's.
+        let csv = std::fs::read_to_string(resumed.join("epochs.csv")).unwrap();
+        assert_eq!(csv.lines().nth(1).unwrap().split(',').nth(6).unwrap(), first_seconds);
+        assert_eq!(
+            csv_without(&straight.join("epochs.csv"), &[6, 7]),
+            csv_without(&resumed.join("epochs.csv"), &[6, 7]),
+            "{model}: every epoch's record"
+        );
+        // A checkpoint resumes only the run that wrote it.
+        let o = run_train(&[&args[..], &["--resume", "--seed", "2"]].concat(), &resumed);
+        assert_eq!(o.status.code(), Some(2));
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains("seed = 1") && err.contains("seed = 2"), "{err}");
+    }
+    // A damaged checkpoint is an input error, not a panic.
+    let bad = dir.path().join("bad");
+    std::fs::create_dir(&bad).unwrap();
+    std::fs::write(bad.join("checkpoint.bin"), b"DAACKPT1\xff\xff\xff\xff\xff\xff\xff\x7f").unwrap();
+    let o = run_train(&["--train-subset", "100", "--test-subset", "100", "--resume"], &bad);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("header length"), "{}", String::from_utf8_lossy(&o.stderr));
 }

@@ -3,7 +3,7 @@
 use crate::config::{Policy, Settings};
 use crate::format::Format;
 use crate::golden::explore::random_operands;
-use crate::golden::gemm::{gemm, GemmInput};
+use crate::golden::gemm::{gemm, gemm_nostats, isa, GemmInput};
 use crate::golden::pe::PeParams;
 use serde::Serialize;
 use std::time::Instant;
@@ -15,6 +15,8 @@ pub struct BenchRow {
     pub format: String,
     /// Policy name.
     pub policy: String,
+    /// `nostats` (the statistics-free GEMM training runs) or `stats` (`gemm`, counting).
+    pub kernel: String,
     /// Best wall time over the repetitions, seconds.
     pub seconds: f64,
     /// Multiply-accumulates per second (M*N*K / seconds).
@@ -30,6 +32,8 @@ pub struct BenchReport {
     pub size: usize,
     /// Threads used by both the golden GEMM (rayon) and sgemm (matrixmultiply).
     pub threads: usize,
+    /// Instruction set of the golden kernels (`DAA_GEMM_ISA`).
+    pub isa: String,
     /// Best sgemm time, seconds.
     pub sgemm_seconds: f64,
     /// One row per format and policy.
@@ -67,17 +71,21 @@ pub fn run(size: usize, reps: usize, threads: usize) -> anyhow::Result<BenchRepo
                 .resolve()?;
             let p = PeParams::from(&cfg);
             let g = GemmInput { m: n, k: n, n, a: &a.codes, b: &b.codes };
-            let seconds = pool.install(|| best_of(reps, || drop(gemm(&p, &g))));
-            rows.push(BenchRow {
-                format: f.name(),
-                policy: policy.name().into(),
-                seconds,
-                macs_per_second: macs / seconds,
-                fraction_of_sgemm: sgemm_seconds / seconds,
-            });
+            let nostats = pool.install(|| best_of(reps, || drop(gemm_nostats(&p, &g))));
+            let stats = pool.install(|| best_of(reps, || drop(gemm(&p, &g))));
+            for (kernel, seconds) in [("nostats", nostats), ("stats", stats)] {
+                rows.push(BenchRow {
+                    format: f.name(),
+                    policy: policy.name().into(),
+                    kernel: kernel.into(),
+                    seconds,
+                    macs_per_second: macs / seconds,
+                    fraction_of_sgemm: sgemm_seconds / seconds,
+                });
+            }
         }
     }
-    Ok(BenchReport { size, threads, sgemm_seconds, rows })
+    Ok(BenchReport { size, threads, isa: isa().name().into(), sgemm_seconds, rows })
 }
 
 /// `c = a * b` for row-major n x n matrices with `matrixmultiply`'s sgemm: the reference speed.
@@ -88,18 +96,24 @@ pub fn sgemm_square(n: usize, a: &[f32], b: &[f32], c: &mut [f32]) {
 /// The report as a text table.
 pub fn table(r: &BenchReport) -> String {
     let mut s = format!(
-        "M = N = K = {}, {} thread(s); sgemm (matrixmultiply): {:.4} s, {:.2} GMAC/s\n",
+        "M = N = K = {}, {} thread(s), golden kernels {}; sgemm (matrixmultiply): {:.4} s, {:.2} GMAC/s\n\
+         kernel nostats: the statistics-free GEMM (training); stats: `gemm` with statistics\n",
         r.size,
         r.threads,
+        r.isa,
         r.sgemm_seconds,
         (r.size as f64).powi(3) / r.sgemm_seconds / 1e9
     );
-    s += &format!("{:<6} {:<7} {:>10} {:>10} {:>14}\n", "format", "policy", "seconds", "GMAC/s", "vs sgemm");
+    s += &format!(
+        "{:<6} {:<7} {:<8} {:>10} {:>10} {:>14}\n",
+        "format", "policy", "kernel", "seconds", "GMAC/s", "vs sgemm"
+    );
     for row in &r.rows {
         s += &format!(
-            "{:<6} {:<7} {:>10.4} {:>10.3} {:>9.3} (1/{:.1})\n",
+            "{:<6} {:<7} {:<8} {:>10.4} {:>10.3} {:>9.3} (1/{:.1})\n",
             row.format,
             row.policy,
+            row.kernel,
             row.seconds,
             row.macs_per_second / 1e9,
             row.fraction_of_sgemm,

@@ -10,6 +10,7 @@
 
 use super::arith::{canonical, flush_bits, mul, q};
 use super::pe::{step_dual, step_single, PeParams};
+pub use super::simd::{isa, Isa};
 use crate::config::Policy;
 use crate::error::InputError;
 use crate::format::Format;
@@ -140,16 +141,21 @@ struct Operand {
     w: f32,
     q: f32,
     changed: i32,
+    /// The raw exponent field (0 for a zero).
     exp: i32,
-    zero: bool,
 }
 
 #[inline(always)]
 fn decode_operand(p: &PeParams, code: u32) -> Operand {
+    let (w, q) = decode_wq(p, code);
+    Operand { w, q, changed: (q.to_bits() != w.to_bits()) as i32, exp: p.format.exp_field(code) as i32 }
+}
+
+/// A code widened to binary32 and its low-path value (`q` for `daa`/`static`, else the same).
+#[inline(always)]
+pub(super) fn decode_wq(p: &PeParams, code: u32) -> (f32, f32) {
     let w = p.format.decode(code);
-    let qv = if p.policy.reduces() { q(w, p.lo_bits, p.lo_rounding) } else { w };
-    let exp = p.format.exp_field(code) as i32;
-    Operand { w, q: qv, changed: (qv.to_bits() != w.to_bits()) as i32, exp, zero: exp == 0 }
+    (w, if p.policy.reduces() { q(w, p.lo_bits, p.lo_rounding) } else { w })
 }
 
 /// The controller's comparison split into one number per side.
@@ -159,10 +165,11 @@ fn decode_operand(p: &PeParams, code: u32) -> Operand {
 /// single comparison `d_a > d_b` stays exact: a zero on stream 1 (d_a = -BIG or
 /// d_b = +BIG) never wins, a zero only on stream 0 (d_a = +BIG or d_b = -BIG) always
 /// loses, and two zeros on stream 1 compare equal (-BIG > -BIG, BIG > BIG are false).
+/// Arguments are the raw exponent fields of stream 0's and stream 1's operand.
 #[inline(always)]
-fn key_diff_a(a0: &Operand, a1: &Operand) -> i32 {
-    let d = if a0.zero { KEY_BIG } else { a1.exp - a0.exp };
-    if a1.zero {
+pub(super) fn key_diff_a(e0: i32, e1: i32) -> i32 {
+    let d = if e0 == 0 { KEY_BIG } else { e1 - e0 };
+    if e1 == 0 {
         -KEY_BIG
     } else {
         d
@@ -171,9 +178,9 @@ fn key_diff_a(a0: &Operand, a1: &Operand) -> i32 {
 
 /// The B side of [`key_diff_a`].
 #[inline(always)]
-fn key_diff_b(b0: &Operand, b1: &Operand) -> i32 {
-    let d = if b0.zero { -KEY_BIG } else { b0.exp - b1.exp };
-    if b1.zero {
+pub(super) fn key_diff_b(e0: i32, e1: i32) -> i32 {
+    let d = if e0 == 0 { -KEY_BIG } else { e0 - e1 };
+    if e1 == 0 {
         KEY_BIG
     } else {
         d
@@ -262,6 +269,20 @@ thread_local! {
     static WORKSPACE: std::cell::RefCell<Workspace> = std::cell::RefCell::new(Workspace::default());
 }
 
+/// C = A x B without statistics: what training runs. Bit-identical to [`gemm`]'s and
+/// [`gemm_reference`]'s C, several times faster than [`gemm`] ([`super::fast`]); the
+/// kernels use the instruction set [`isa`] reports (`DAA_GEMM_ISA`).
+pub fn gemm_nostats(p: &PeParams, g: &GemmInput) -> Vec<f32> {
+    gemm_nostats_isa(p, g, isa())
+}
+
+/// [`gemm_nostats`] with the kernels of one instruction set, which the CPU must support
+/// ([`Isa::supported`]): how the tests hold every path against the reference.
+pub fn gemm_nostats_isa(p: &PeParams, g: &GemmInput, isa: Isa) -> Vec<f32> {
+    g.check();
+    super::fast::gemm_fast(p, g, isa)
+}
+
 /// Fast GEMM with statistics; bit-identical to [`gemm_reference`].
 pub fn gemm(p: &PeParams, g: &GemmInput) -> (Vec<f32>, GemmStats) {
     g.check();
@@ -289,7 +310,7 @@ fn gemm_in(p: &PeParams, g: &GemmInput, ws: &mut Workspace) -> (Vec<f32>, GemmSt
             *st = AStep {
                 w: [a0.w, a1.w],
                 q: [a0.q, a1.q],
-                d: key_diff_a(a0, a1),
+                d: key_diff_a(a0.exp, a1.exp),
                 dc: a0.changed - a1.changed,
                 c1: a1.changed,
             };
@@ -317,7 +338,7 @@ fn gemm_in(p: &PeParams, g: &GemmInput, ws: &mut Workspace) -> (Vec<f32>, GemmSt
                 st.w[1][l] = b1.w;
                 st.q[0][l] = b0.q;
                 st.q[1][l] = b1.q;
-                st.d[l] = key_diff_b(b0, b1);
+                st.d[l] = key_diff_b(b0.exp, b1.exp);
                 st.dc[l] = b0.changed - b1.changed;
                 st.c1[l] = b1.changed;
             }
@@ -387,42 +408,6 @@ fn lane_stats(policy: Policy, ls: &LaneStats, valid: usize, steps: usize, width:
 type KernelOut = ([[f32; LANES]; ROWS], [LaneStats; ROWS]);
 /// Rows of A, all steps of one B strip: what one kernel call folds.
 type KernelIn<'a> = [&'a [AStep]; ROWS];
-
-/// The instruction set the kernels run with, chosen once per process.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Isa {
-    /// AVX-512F (16 lanes in one register, mask-register selects).
-    Avx512,
-    /// AVX2.
-    Avx2,
-    /// Whatever the compile target offers.
-    Portable,
-}
-
-/// The kernel ISA: the best the CPU has, unless `DAA_GEMM_ISA` is `avx2` or `portable`.
-pub fn isa() -> Isa {
-    static ISA: std::sync::OnceLock<Isa> = std::sync::OnceLock::new();
-    *ISA.get_or_init(|| {
-        let wanted = std::env::var("DAA_GEMM_ISA").unwrap_or_default();
-        #[cfg(target_arch = "x86_64")]
-        {
-            let has512 = std::arch::is_x86_feature_detected!("avx512f");
-            let has2 = std::arch::is_x86_feature_detected!("avx2");
-            match wanted.as_str() {
-                "portable" => Isa::Portable,
-                "avx2" if has2 => Isa::Avx2,
-                _ if has512 && wanted != "avx2" => Isa::Avx512,
-                _ if has2 => Isa::Avx2,
-                _ => Isa::Portable,
-            }
-        }
-        #[cfg(not(target_arch = "x86_64"))]
-        {
-            let _ = wanted;
-            Isa::Portable
-        }
-    })
-}
 
 fn run_kernel(kind: KernelKind, a: KernelIn, b: &[BStep]) -> KernelOut {
     match isa() {

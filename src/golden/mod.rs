@@ -4,7 +4,9 @@
 pub mod arith;
 pub mod bench;
 pub mod explore;
+mod fast;
 pub mod gemm;
 pub mod pe;
+pub mod simd;
 pub mod softfloat;
 pub mod vectors;

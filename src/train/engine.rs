@@ -1,7 +1,7 @@
 //! Where training's GEMMs run: the golden GEMM of a policy, or plain f32 (`native`).
 
 use super::tensor::transpose_map;
-use crate::golden::gemm::{gemm, GemmInput, GemmStats};
+use crate::golden::gemm::{gemm, gemm_nostats, GemmInput, GemmStats};
 use crate::golden::pe::PeParams;
 use rayon::prelude::*;
 use std::time::Instant;
@@ -30,8 +30,11 @@ impl Arith {
 pub struct Engine {
     /// The arithmetic used.
     pub arith: Arith,
-    /// Controller and datapath statistics summed over every golden GEMM.
+    /// Controller and datapath statistics summed over every golden GEMM (only when `count`).
     pub stats: GemmStats,
+    /// Whether golden GEMMs count statistics: the counting GEMM is several times slower than
+    /// the statistics-free one, and C is the same bit for bit either way.
+    pub count: bool,
     /// Seconds spent in GEMMs (operand rounding included).
     pub gemm_seconds: f64,
     /// Multiply-accumulates performed (M*N*K summed).
@@ -58,9 +61,22 @@ pub struct Captured {
 }
 
 impl Engine {
-    /// An engine with zeroed counters.
+    /// An engine with zeroed counters that does not count statistics.
     pub fn new(arith: Arith) -> Engine {
-        Engine { arith, stats: GemmStats::default(), gemm_seconds: 0.0, macs: 0, shapes: None, capture: None }
+        Engine {
+            arith,
+            stats: GemmStats::default(),
+            count: false,
+            gemm_seconds: 0.0,
+            macs: 0,
+            shapes: None,
+            capture: None,
+        }
+    }
+
+    /// An engine that counts controller and datapath statistics in every golden GEMM.
+    pub fn counting(arith: Arith) -> Engine {
+        Engine { count: true, ..Engine::new(arith) }
     }
 
     /// Clears the counters (per epoch).
@@ -93,9 +109,14 @@ impl Engine {
                 let f = p.format;
                 let ac = if ta { transpose_map(a, k, m, |x| f.encode_rne(x)) } else { encode(&p, a) };
                 let bc = if tb { transpose_map(b, n, k, |x| f.encode_rne(x)) } else { encode(&p, b) };
-                let (c, s) = gemm(&p, &GemmInput { m, k, n, a: &ac, b: &bc });
-                self.stats = self.stats.merge(s);
-                c
+                let g = GemmInput { m, k, n, a: &ac, b: &bc };
+                if self.count {
+                    let (c, s) = gemm(&p, &g);
+                    self.stats = self.stats.merge(s);
+                    c
+                } else {
+                    gemm_nostats(&p, &g)
+                }
             }
         };
         self.gemm_seconds += t.elapsed().as_secs_f64();

@@ -44,6 +44,11 @@ pub trait Layer: Send {
     fn params(&mut self) -> Vec<&mut Param> {
         Vec::new()
     }
+    /// State that is not a parameter but carries over between steps (batch norm's running
+    /// statistics): what a checkpoint keeps besides the parameters.
+    fn state(&mut self) -> Vec<&mut Vec<f32>> {
+        Vec::new()
+    }
     /// A short description, e.g. `conv 1->6 k5`.
     fn describe(&self) -> String;
 }
@@ -66,6 +71,9 @@ impl Layer for Seq {
     }
     fn params(&mut self) -> Vec<&mut Param> {
         self.0.iter_mut().flat_map(|l| l.params()).collect()
+    }
+    fn state(&mut self) -> Vec<&mut Vec<f32>> {
+        self.0.iter_mut().flat_map(|l| l.state()).collect()
     }
     fn describe(&self) -> String {
         self.0.iter().map(|l| l.describe()).collect::<Vec<_>>().join(", ")
@@ -512,6 +520,9 @@ impl Layer for BatchNorm2d {
     fn params(&mut self) -> Vec<&mut Param> {
         vec![&mut self.gamma, &mut self.beta]
     }
+    fn state(&mut self) -> Vec<&mut Vec<f32>> {
+        vec![&mut self.running_mean, &mut self.running_var]
+    }
 
     fn describe(&self) -> String {
         format!("batchnorm {}", self.c)
@@ -543,6 +554,11 @@ impl Layer for Residual {
     fn params(&mut self) -> Vec<&mut Param> {
         let mut v = self.body.params();
         v.extend(self.shortcut.params());
+        v
+    }
+    fn state(&mut self) -> Vec<&mut Vec<f32>> {
+        let mut v = self.body.state();
+        v.extend(self.shortcut.state());
         v
     }
     fn describe(&self) -> String {

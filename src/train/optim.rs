@@ -4,7 +4,7 @@
 use super::layers::Param;
 
 /// SGD settings.
-#[derive(Clone, Copy, Debug, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Sgd {
     /// Peak learning rate.
     pub lr: f32,
@@ -37,7 +37,7 @@ pub fn cosine_lr(lr: f32, step: usize, total: usize) -> f32 {
 /// Dynamic loss scaling: the loss gradient is multiplied by `scale` before the backward
 /// pass so that small gradients survive F_in's narrow range; a step whose gradients are
 /// not finite is skipped and the scale halved; after `GROWTH_INTERVAL` good steps it doubles.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct LossScaler {
     /// Current scale (1 when disabled).
     pub scale: f32,
@@ -45,6 +45,7 @@ pub struct LossScaler {
     pub enabled: bool,
     /// Steps skipped because of overflow.
     pub skipped: u64,
+    /// Good steps since the scale last changed.
     good: u32,
 }
 

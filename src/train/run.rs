@@ -1,5 +1,6 @@
 //! One training run, `--compare` and `--sweep-lo-bits`: the loop, its records and the files it writes.
 
+use super::checkpoint::{self, Checkpoint, RunKey};
 use super::data::{Dataset, FashionMnist};
 use super::engine::{Arith, Engine};
 use super::layers::{softmax_cross_entropy, Layer, Seq};
@@ -44,6 +45,8 @@ pub struct TrainSpec {
     pub seed: u64,
     /// Dynamic loss scaling on/off.
     pub loss_scaling: bool,
+    /// Count controller and datapath statistics (slower GEMMs, same results).
+    pub stats: bool,
 }
 
 impl TrainSpec {
@@ -68,7 +71,7 @@ pub fn default_loss_scaling(cfg: &Config) -> bool {
 }
 
 /// One epoch's results.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize)]
 pub struct EpochRecord {
     /// 1-based epoch.
     pub epoch: usize,
@@ -88,12 +91,12 @@ pub struct EpochRecord {
     pub gemm_seconds: f64,
     /// Multiply-accumulates performed (training and test).
     pub macs: u64,
-    /// Share of PE steps where stream 1 got the full multiplier (`daa`).
-    pub high_stream1_share: f64,
-    /// Share of low-path operands that the reduction changed.
-    pub reductions_changed_share: f64,
-    /// Share of products that were zero.
-    pub zero_product_share: f64,
+    /// Share of PE steps where stream 1 got the full multiplier (`daa`); only with `--stats`.
+    pub high_stream1_share: Option<f64>,
+    /// Share of low-path operands that the reduction changed; only with `--stats`.
+    pub reductions_changed_share: Option<f64>,
+    /// Share of products that were zero; only with `--stats`.
+    pub zero_product_share: Option<f64>,
     /// Steps skipped for overflow (loss scaling).
     pub skipped_steps: u64,
     /// Loss scale at the end of the epoch.
@@ -103,32 +106,12 @@ pub struct EpochRecord {
 /// A finished run: what `summary.json` holds.
 #[derive(Clone, Debug, Serialize)]
 pub struct Summary {
-    /// Model name.
-    pub model: String,
-    /// `native` or the policy.
-    pub policy: String,
-    /// F_in.
-    pub format: String,
-    /// Low-path fraction bits.
-    pub lo_bits: u32,
-    /// Low-path rounding.
-    pub lo_rounding: String,
-    /// Epochs run.
-    pub epochs: usize,
-    /// Mini-batch size.
-    pub batch: usize,
-    /// Optimiser settings.
-    pub sgd: Sgd,
+    /// What identifies the run (model, policy, format, ..., image counts), flattened into
+    /// the summary's top level.
+    #[serde(flatten)]
+    pub run: RunKey,
     /// Learning-rate schedule.
     pub lr_schedule: String,
-    /// Dynamic loss scaling.
-    pub loss_scaling: bool,
-    /// Seed.
-    pub seed: u64,
-    /// Training images used.
-    pub train_images: usize,
-    /// Test images used.
-    pub test_images: usize,
     /// Rayon threads.
     pub threads: usize,
     /// Final test accuracy, a fraction.
@@ -186,6 +169,38 @@ pub fn train(
     bar: &ProgressBar,
     on_epoch: &mut dyn FnMut(&EpochRecord),
 ) -> Result<Summary> {
+    Ok(train_checkpointed(spec, data, bar, &Checkpointing::default(), on_epoch)?.expect("runs every epoch"))
+}
+
+/// Where a run keeps its checkpoint and how it uses it.
+#[derive(Clone, Debug, Default)]
+pub struct Checkpointing {
+    /// Write `checkpoint.bin` here at every epoch end (none: no checkpoint).
+    pub dir: Option<std::path::PathBuf>,
+    /// Continue from the checkpoint in `dir` when there is one.
+    pub resume: bool,
+    /// Stop once this many epochs of the run are done (the checkpoint holds them).
+    pub stop_after: Option<usize>,
+}
+
+/// What [`train_checkpointed`] did before training: started afresh or resumed after N epochs.
+pub fn resume_point(ck: &Checkpointing) -> Result<Option<usize>> {
+    match &ck.dir {
+        Some(d) if ck.resume && d.join(checkpoint::FILE).exists() => {
+            Ok(Some(checkpoint::load(&d.join(checkpoint::FILE))?.head.epochs_done))
+        }
+        _ => Ok(None),
+    }
+}
+
+/// Trains one model with checkpoints; `None` when `stop_after` stopped it before the last epoch.
+pub fn train_checkpointed(
+    spec: &TrainSpec,
+    data: &FashionMnist,
+    bar: &ProgressBar,
+    ck: &Checkpointing,
+    on_epoch: &mut dyn FnMut(&EpochRecord),
+) -> Result<Option<Summary>> {
     let train_set = data.train.clone().truncated(spec.train_subset);
     let test_set = data.test.clone().truncated(spec.test_subset);
     if train_set.is_empty() || test_set.is_empty() {
@@ -197,18 +212,45 @@ pub fn train(
         .into());
     }
     let mut net = build(&spec.model, spec.seed)?;
-    let mut eng = Engine::new(spec.arith());
+    let mut eng = if spec.stats { Engine::counting(spec.arith()) } else { Engine::new(spec.arith()) };
     let mut scaler = LossScaler::new(spec.loss_scaling);
     let steps_per_epoch = train_set.len().div_ceil(spec.batch);
     let total_steps = steps_per_epoch * spec.epochs;
-    bar.set_length(total_steps as u64);
-    bar.set_position(0);
-    let label = format!("{} {} {}", spec.model, spec.cfg.format.name(), spec.policy_name());
-    let start = Instant::now();
+    let key = RunKey {
+        model: spec.model.clone(),
+        policy: spec.policy_name(),
+        format: spec.cfg.format.name(),
+        lo_bits: spec.cfg.lo_bits,
+        lo_rounding: spec.cfg.lo_rounding.name().into(),
+        epochs: spec.epochs,
+        batch: spec.batch,
+        sgd: spec.sgd,
+        seed: spec.seed,
+        train_images: train_set.len(),
+        test_images: test_set.len(),
+        loss_scaling: spec.loss_scaling,
+    };
+    let ck_path = ck.dir.as_ref().map(|d| d.join(checkpoint::FILE));
     let mut per_epoch = Vec::new();
     let mut loss_curve = Vec::new();
+    let mut seconds_before = 0.0;
+    let mut first_epoch = 0;
+    if let Some(path) = ck_path.as_ref().filter(|p| ck.resume && p.exists()) {
+        let loaded = checkpoint::load(path)?;
+        checkpoint::restore(path, &loaded, &key, &mut net)?;
+        let head = loaded.head;
+        (first_epoch, scaler, per_epoch, loss_curve, seconds_before) =
+            (head.epochs_done, head.scaler, head.per_epoch, head.loss_curve, head.seconds);
+    }
+    bar.set_length(total_steps as u64);
+    bar.set_position((first_epoch * steps_per_epoch) as u64);
+    let label = format!("{} {} {}", spec.model, spec.cfg.format.name(), spec.policy_name());
+    let start = Instant::now();
     let tenth = steps_per_epoch.div_ceil(10).max(1);
-    for epoch in 0..spec.epochs {
+    for epoch in first_epoch..spec.epochs {
+        if ck.stop_after.is_some_and(|n| epoch >= n) {
+            return Ok(None);
+        }
         let t0 = Instant::now();
         eng.reset_counters();
         let skipped0 = scaler.skipped;
@@ -255,6 +297,7 @@ pub fn train(
         }
         let (test_loss, test_accuracy) = evaluate(&mut net, &mut eng, &test_set, 256);
         let st = eng.stats;
+        let counted = |num, den| eng.count.then(|| share(num, den));
         per_epoch.push(EpochRecord {
             epoch: epoch + 1,
             lr: lr0,
@@ -265,31 +308,32 @@ pub fn train(
             seconds: t0.elapsed().as_secs_f64(),
             gemm_seconds: eng.gemm_seconds,
             macs: eng.macs,
-            high_stream1_share: share(st.high_stream1, st.steps),
-            reductions_changed_share: share(st.reductions_changed, st.reduced_operands),
-            zero_product_share: share(st.zero_products, st.products),
+            high_stream1_share: counted(st.high_stream1, st.steps),
+            reductions_changed_share: counted(st.reductions_changed, st.reduced_operands),
+            zero_product_share: counted(st.zero_products, st.products),
             skipped_steps: scaler.skipped - skipped0,
             loss_scale: scaler.scale,
         });
+        if let Some(path) = &ck_path {
+            let head = Checkpoint {
+                run: key.clone(),
+                epochs_done: epoch + 1,
+                scaler: scaler.clone(),
+                per_epoch: per_epoch.clone(),
+                loss_curve: loss_curve.clone(),
+                seconds: seconds_before + start.elapsed().as_secs_f64(),
+                tensors: Vec::new(),
+            };
+            checkpoint::save(path, head, &mut net)?;
+        }
         on_epoch(per_epoch.last().expect("just pushed"));
     }
-    let seconds = start.elapsed().as_secs_f64();
+    let seconds = seconds_before + start.elapsed().as_secs_f64();
     let gemm_seconds: f64 = per_epoch.iter().map(|e| e.gemm_seconds).sum();
     let last = per_epoch.last().expect("at least one epoch");
-    Ok(Summary {
-        model: spec.model.clone(),
-        policy: spec.policy_name(),
-        format: spec.cfg.format.name(),
-        lo_bits: spec.cfg.lo_bits,
-        lo_rounding: spec.cfg.lo_rounding.name().into(),
-        epochs: spec.epochs,
-        batch: spec.batch,
-        sgd: spec.sgd,
+    Ok(Some(Summary {
+        run: key,
         lr_schedule: "cosine from lr to 0 over all steps".into(),
-        loss_scaling: spec.loss_scaling,
-        seed: spec.seed,
-        train_images: train_set.len(),
-        test_images: test_set.len(),
         threads: rayon::current_num_threads(),
         test_accuracy: last.test_accuracy,
         train_loss: last.train_loss,
@@ -298,7 +342,17 @@ pub fn train(
         gemm_share: gemm_seconds / seconds,
         per_epoch,
         loss_curve,
-    })
+    }))
+}
+
+/// A share with six decimals, or an empty field when statistics were not counted.
+fn csv_share(x: Option<f64>) -> String {
+    x.map_or(String::new(), |v| format!("{v:.6}"))
+}
+
+/// A share with three decimals for a table, or `-` when statistics were not counted.
+fn table_share(x: Option<f64>) -> String {
+    x.map_or("-".into(), |v| format!("{v:.3}"))
 }
 
 /// The per-epoch CSV.
@@ -310,7 +364,7 @@ pub fn epochs_csv(s: &Summary) -> String {
     for e in &s.per_epoch {
         let _ = writeln!(
             out,
-            "{},{},{:.6},{:.6},{:.6},{:.6},{:.3},{:.3},{},{:.6},{:.6},{:.6},{},{}",
+            "{},{},{:.6},{:.6},{:.6},{:.6},{:.3},{:.3},{},{},{},{},{},{}",
             e.epoch,
             e.lr,
             e.train_loss,
@@ -320,9 +374,9 @@ pub fn epochs_csv(s: &Summary) -> String {
             e.seconds,
             e.gemm_seconds,
             e.macs,
-            e.high_stream1_share,
-            e.reductions_changed_share,
-            e.zero_product_share,
+            csv_share(e.high_stream1_share),
+            csv_share(e.reductions_changed_share),
+            csv_share(e.zero_product_share),
             e.skipped_steps,
             e.loss_scale
         );
@@ -367,7 +421,7 @@ pub fn write_run(dir: &Path, s: &Summary) -> Result<()> {
     let mut set = OutputSet::new();
     set.add_bytes(&dir.join("epochs.csv"), epochs_csv(s).as_bytes())?;
     set.add_bytes(&dir.join("summary.json"), (serde_json::to_string_pretty(s)? + "\n").as_bytes())?;
-    set.add_bytes(&dir.join("curves.svg"), render_svg(&curves(&[(s.policy.clone(), s)]))?.as_bytes())?;
+    set.add_bytes(&dir.join("curves.svg"), render_svg(&curves(&[(s.run.policy.clone(), s)]))?.as_bytes())?;
     set.commit()
 }
 
@@ -384,17 +438,17 @@ pub fn comparison_table(runs: &[(String, Summary)]) -> String {
         let skipped: u64 = s.per_epoch.iter().map(|e| e.skipped_steps).sum();
         let _ = writeln!(
             out,
-            "| {label} | {} | {} | {:.2} % | {vs} | {:.4} | {:.3} | {:.3} | {skipped} | {:.1} | {:.0} % |",
-            s.format,
-            if s.policy == "native" || s.policy == "single" || s.policy == "full" {
+            "| {label} | {} | {} | {:.2} % | {vs} | {:.4} | {} | {} | {skipped} | {:.1} | {:.0} % |",
+            s.run.format,
+            if s.run.policy == "native" || s.run.policy == "single" || s.run.policy == "full" {
                 "-".into()
             } else {
-                s.lo_bits.to_string()
+                s.run.lo_bits.to_string()
             },
             100.0 * s.test_accuracy,
             s.train_loss,
-            last.high_stream1_share,
-            last.reductions_changed_share,
+            table_share(last.high_stream1_share),
+            table_share(last.reductions_changed_share),
             s.seconds,
             100.0 * s.gemm_share
         );

@@ -1,0 +1,575 @@
+//! The statistics-free GEMM: what training runs, bit-identical to [`super::gemm::gemm_reference`].
+//!
+//! Operands are decoded and reduced once per GEMM into planes holding only what the
+//! policy's kernel reads (`daa`: both streams' widened and reduced values and the
+//! controller's key difference; `static`: stream 0 widened and stream 1 reduced; `full`:
+//! both widened; `single`: one value per k). A is packed into panels of `MR` rows, B into
+//! strips of `NR` = V x W columns (W lanes per vector of the instruction set). A register
+//! tile of MR x NR accumulators folds a panel against a strip, every output element's
+//! steps in contract order; the fold is cut into chunks of `KC` steps so the strip's
+//! chunk stays in cache while every panel passes over it, the accumulators going to
+//! memory and back between chunks (which changes no bit). Tasks are (strip, row group)
+//! pairs on rayon; each decodes its strip once into a per-thread buffer.
+//!
+//! FTZ costs a few operations per product, so each (panel, strip) pair runs the FTZ
+//! kernel only when its operands' smallest exponents allow a subnormal at all
+//! ([`flush_needed`]); in training that is almost never.
+
+// The lane loops index several planes in lockstep; that is the form the kernels take.
+#![allow(clippy::needless_range_loop)]
+
+use super::arith::canonical;
+use super::gemm::{decode_wq, key_diff_a, key_diff_b, GemmInput};
+use super::pe::PeParams;
+#[cfg(target_arch = "x86_64")]
+use super::simd::{Avx2, Avx512};
+use super::simd::{Isa, Portable, Simd};
+use crate::config::Policy;
+use rayon::prelude::*;
+use std::cell::RefCell;
+
+/// Steps of one chunk of the fold (a strip's chunk of `daa` planes at NR = 32 is 80 kB).
+const KC: usize = 128;
+/// No exponent: the operands hold only zeros, Inf and NaN.
+const NO_EXP: i32 = i32::MAX;
+
+/// The three kernels and their plane layouts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    /// Planes w0, w1, q0, q1, key difference: the controller picks per lane.
+    Daa,
+    /// Planes: stream 0's high-path value, stream 1's low-path value (`static`; `full`,
+    /// whose low path is the identity).
+    Fixed,
+    /// One plane, one value per k.
+    Single,
+}
+
+impl Kind {
+    fn of(policy: Policy) -> Kind {
+        match policy {
+            Policy::Daa => Kind::Daa,
+            Policy::Static | Policy::Full => Kind::Fixed,
+            Policy::Single => Kind::Single,
+        }
+    }
+    /// Values per step and row (or column).
+    fn planes(self) -> usize {
+        match self {
+            Kind::Daa => 5,
+            Kind::Fixed => 2,
+            Kind::Single => 1,
+        }
+    }
+    /// Operands per step.
+    fn width(self) -> usize {
+        if self == Kind::Single {
+            1
+        } else {
+            2
+        }
+    }
+}
+
+/// Everything the tasks share.
+struct Job<'a> {
+    p: PeParams,
+    g: &'a GemmInput<'a>,
+    kind: Kind,
+    /// Steps per output element.
+    steps: usize,
+    /// Rows per panel.
+    mr: usize,
+    /// Vectors per strip and columns per strip.
+    v: usize,
+    nr: usize,
+    /// Panels per row group, row groups.
+    group: usize,
+    groups: usize,
+    /// Rows of the padded output buffer: groups * group * mr.
+    m_pad: usize,
+    /// Packed A: panel after panel, each `steps` x planes x mr.
+    a: Vec<f32>,
+    /// Smallest unbiased exponent of each panel's non-zero finite operands.
+    a_min: Vec<i32>,
+}
+
+impl Job<'_> {
+    fn panel_len(&self) -> usize {
+        self.steps * self.kind.planes() * self.mr
+    }
+}
+
+/// Whether a (panel, strip) pair can produce a subnormal anywhere in its fold.
+///
+/// If every non-zero product is at least 2^-102 (`q` never lowers an exponent), every
+/// rounded product and every rounded partial sum is a multiple of 2^-125, so a non-zero
+/// one is at least 2^-125: nothing is ever flushed, and the FTZ steps are identities.
+fn flush_needed(a_min: i32, b_min: i32) -> bool {
+    a_min != NO_EXP && b_min != NO_EXP && a_min + b_min < -102
+}
+
+/// Decodes a run of codes into widened values `w`, low-path values `q` and raw exponent
+/// fields `e`; returns the smallest unbiased exponent of its non-zero finite codes.
+/// Plain loops without branches, so that they vectorise.
+#[inline(always)]
+fn decode_run(p: &PeParams, codes: &[u32], w: &mut [f32], q: &mut [f32], e: &mut [i32]) -> i32 {
+    let f = p.format;
+    for (((c, w), q), e) in codes.iter().zip(w.iter_mut()).zip(q.iter_mut()).zip(e.iter_mut()) {
+        (*w, *q) = decode_wq(p, *c);
+        *e = f.exp_field(*c) as i32;
+    }
+    let emax = f.exp_max() as i32;
+    let min = e[..codes.len()].iter().map(|&x| if x == 0 || x == emax { i32::MAX } else { x }).fold(i32::MAX, i32::min);
+    if min == i32::MAX {
+        NO_EXP
+    } else {
+        min - f.bias()
+    }
+}
+
+/// Scratch planes of one operand run: widened, reduced, exponent field, for both streams.
+#[derive(Default)]
+struct Scratch {
+    w: [Vec<f32>; 2],
+    q: [Vec<f32>; 2],
+    e: [Vec<i32>; 2],
+}
+
+impl Scratch {
+    /// Zeroed planes of `len` lanes (a zero code decodes to +0 with exponent field 0).
+    fn reset(&mut self, len: usize) {
+        for s in 0..2 {
+            self.w[s].clear();
+            self.w[s].resize(len, 0.0);
+            self.q[s].clear();
+            self.q[s].resize(len, 0.0);
+            self.e[s].clear();
+            self.e[s].resize(len, 0);
+        }
+    }
+}
+
+/// Packs panel `pi` of A (rows pi*mr.., zero rows past M) into `out`; returns its smallest exponent.
+///
+/// Each row is decoded as one contiguous run per stream (even and odd k), then spread
+/// over the panel's step-major layout.
+#[inline(always)]
+fn pack_panel(job: &Job, pi: usize, out: &mut [f32], sc: &mut Scratch) -> i32 {
+    let (g, p, kind, mr, steps) = (job.g, &job.p, job.kind, job.mr, job.steps);
+    let (width, planes) = (kind.width(), kind.planes());
+    let mut min = NO_EXP;
+    let mut codes = vec![0u32; steps];
+    for r in 0..mr.min(g.m - pi * mr) {
+        let row = &g.a[(pi * mr + r) * g.k..][..g.k];
+        sc.reset(steps);
+        for s in 0..width {
+            codes.iter_mut().zip(row.iter().skip(s).step_by(width)).for_each(|(d, &c)| *d = c);
+            let len = (g.k + width - 1 - s) / width;
+            min = min.min(decode_run(p, &codes[..len], &mut sc.w[s], &mut sc.q[s], &mut sc.e[s]));
+        }
+        for t in 0..steps {
+            let o = &mut out[t * planes * mr..];
+            match kind {
+                Kind::Daa => {
+                    o[r] = sc.w[0][t];
+                    o[mr + r] = sc.w[1][t];
+                    o[2 * mr + r] = sc.q[0][t];
+                    o[3 * mr + r] = sc.q[1][t];
+                    o[4 * mr + r] = f32::from_bits(key_diff_a(sc.e[0][t], sc.e[1][t]) as u32);
+                }
+                Kind::Fixed => {
+                    o[r] = sc.w[0][t];
+                    o[mr + r] = sc.q[1][t];
+                }
+                Kind::Single => o[r] = sc.w[0][t],
+            }
+        }
+    }
+    // Zero rows past M: +0 values; both keys zero, so stream 1 never wins.
+    if kind == Kind::Daa {
+        for r in mr.min(g.m - pi * mr)..mr {
+            for t in 0..steps {
+                out[t * planes * mr + 4 * mr + r] = f32::from_bits(key_diff_a(0, 0) as u32);
+            }
+        }
+    }
+    min
+}
+
+/// Packs strip `s` of B (columns s*nr.., zero columns past N) into `out`; returns its smallest exponent.
+#[inline(always)]
+fn pack_strip(job: &Job, s: usize, out: &mut [f32], sc: &mut Scratch) -> i32 {
+    let (g, p, kind, nr) = (job.g, &job.p, job.kind, job.nr);
+    let (width, planes) = (kind.width(), kind.planes());
+    let j0 = s * nr;
+    let valid = nr.min(g.n - j0);
+    let mut min = NO_EXP;
+    sc.reset(nr);
+    for t in 0..job.steps {
+        for stream in 0..width {
+            let k = width * t + stream;
+            if k < g.k {
+                let row = &g.b[k * g.n + j0..][..valid];
+                min = min.min(decode_run(p, row, &mut sc.w[stream], &mut sc.q[stream], &mut sc.e[stream]));
+            } else {
+                // The +0 padding of an odd K.
+                sc.w[stream].fill(0.0);
+                sc.q[stream].fill(0.0);
+                sc.e[stream].fill(0);
+            }
+        }
+        let o = &mut out[t * planes * nr..(t + 1) * planes * nr];
+        match kind {
+            Kind::Daa => {
+                o[..nr].copy_from_slice(&sc.w[0]);
+                o[nr..2 * nr].copy_from_slice(&sc.w[1]);
+                o[2 * nr..3 * nr].copy_from_slice(&sc.q[0]);
+                o[3 * nr..4 * nr].copy_from_slice(&sc.q[1]);
+                for ((d, &e0), &e1) in o[4 * nr..].iter_mut().zip(&sc.e[0]).zip(&sc.e[1]) {
+                    *d = f32::from_bits(key_diff_b(e0, e1) as u32);
+                }
+            }
+            Kind::Fixed => {
+                o[..nr].copy_from_slice(&sc.w[0]);
+                o[nr..].copy_from_slice(&sc.q[1]);
+            }
+            Kind::Single => o.copy_from_slice(&sc.w[0]),
+        }
+    }
+    min
+}
+
+#[inline(always)]
+unsafe fn fl<S: Simd, const FLUSH: bool>(x: S::F) -> S::F {
+    if FLUSH {
+        S::flush(x)
+    } else {
+        x
+    }
+}
+
+/// Loads the accumulators of a tile (row stride `ldc`), or +0 on the first chunk.
+#[inline(always)]
+unsafe fn load_acc<S: Simd, const MR: usize, const V: usize>(
+    c: *const f32,
+    ldc: usize,
+    first: bool,
+) -> [[S::F; V]; MR] {
+    let mut acc = [[S::zero(); V]; MR];
+    if !first {
+        for r in 0..MR {
+            for v in 0..V {
+                acc[r][v] = S::load(c.add(r * ldc + v * S::W));
+            }
+        }
+    }
+    acc
+}
+
+#[inline(always)]
+unsafe fn store_acc<S: Simd, const MR: usize, const V: usize>(c: *mut f32, ldc: usize, acc: &[[S::F; V]; MR]) {
+    for r in 0..MR {
+        for v in 0..V {
+            S::store(c.add(r * ldc + v * S::W), acc[r][v]);
+        }
+    }
+}
+
+/// Loads plane vectors of one strip step.
+#[inline(always)]
+unsafe fn load_b<S: Simd, const P: usize, const V: usize>(b: *const f32) -> [[S::F; V]; P] {
+    let mut out = [[S::zero(); V]; P];
+    for pl in 0..P {
+        for v in 0..V {
+            out[pl][v] = S::load(b.add((pl * V + v) * S::W));
+        }
+    }
+    out
+}
+
+/// The `daa` register tile: `steps` steps of an MR-row panel against a V-vector strip.
+#[inline(always)]
+unsafe fn tile_daa<S: Simd, const MR: usize, const V: usize, const FLUSH: bool>(
+    a: *const f32,
+    b: *const f32,
+    steps: usize,
+    c: *mut f32,
+    first: bool,
+) {
+    let ldc = V * S::W;
+    let mut acc = load_acc::<S, MR, V>(c, ldc, first);
+    for t in 0..steps {
+        let at = a.add(t * 5 * MR);
+        let [bw0, bw1, bq0, bq1, bd] = load_b::<S, 5, V>(b.add(t * 5 * ldc));
+        for r in 0..MR {
+            let (aw0, aw1) = (S::splat(at.add(r)), S::splat(at.add(MR + r)));
+            let (aq0, aq1) = (S::splat(at.add(2 * MR + r)), S::splat(at.add(3 * MR + r)));
+            let ad = S::splat(at.add(4 * MR + r));
+            for v in 0..V {
+                // Stream 1 gets the full multiplier where its key is larger.
+                let h1 = S::gt_i32(ad, bd[v]);
+                let s = if S::MASKED {
+                    // Stream 0's products, overwritten where stream 1 wins.
+                    let ph = fl::<S, FLUSH>(S::mul_where(S::mul(aw0, bw0[v]), h1, aw1, bw1[v]));
+                    let pl = fl::<S, FLUSH>(S::mul_where(S::mul(aq1, bq1[v]), h1, aq0, bq0[v]));
+                    fl::<S, FLUSH>(S::add(ph, pl))
+                } else {
+                    // Both outcomes' sums, one blend (`add` is commutative, so either
+                    // product may come first).
+                    let s0 = S::add(fl::<S, FLUSH>(S::mul(aw0, bw0[v])), fl::<S, FLUSH>(S::mul(aq1, bq1[v])));
+                    let s1 = S::add(fl::<S, FLUSH>(S::mul(aw1, bw1[v])), fl::<S, FLUSH>(S::mul(aq0, bq0[v])));
+                    fl::<S, FLUSH>(S::select(h1, s1, s0))
+                };
+                acc[r][v] = fl::<S, FLUSH>(S::add(acc[r][v], s));
+            }
+        }
+    }
+    store_acc::<S, MR, V>(c, ldc, &acc);
+}
+
+/// The `static` / `full` register tile: stream 0 high, stream 1 on the (possibly identity) low path.
+#[inline(always)]
+unsafe fn tile_fixed<S: Simd, const MR: usize, const V: usize, const FLUSH: bool>(
+    a: *const f32,
+    b: *const f32,
+    steps: usize,
+    c: *mut f32,
+    first: bool,
+) {
+    let ldc = V * S::W;
+    let mut acc = load_acc::<S, MR, V>(c, ldc, first);
+    for t in 0..steps {
+        let at = a.add(t * 2 * MR);
+        let [bh, bl] = load_b::<S, 2, V>(b.add(t * 2 * ldc));
+        for r in 0..MR {
+            let (ah, al) = (S::splat(at.add(r)), S::splat(at.add(MR + r)));
+            for v in 0..V {
+                let ph = fl::<S, FLUSH>(S::mul(ah, bh[v]));
+                let pl = fl::<S, FLUSH>(S::mul(al, bl[v]));
+                let s = fl::<S, FLUSH>(S::add(ph, pl));
+                acc[r][v] = fl::<S, FLUSH>(S::add(acc[r][v], s));
+            }
+        }
+    }
+    store_acc::<S, MR, V>(c, ldc, &acc);
+}
+
+/// The `single` register tile.
+#[inline(always)]
+unsafe fn tile_single<S: Simd, const MR: usize, const V: usize, const FLUSH: bool>(
+    a: *const f32,
+    b: *const f32,
+    steps: usize,
+    c: *mut f32,
+    first: bool,
+) {
+    let ldc = V * S::W;
+    let mut acc = load_acc::<S, MR, V>(c, ldc, first);
+    for t in 0..steps {
+        let at = a.add(t * MR);
+        let [bw] = load_b::<S, 1, V>(b.add(t * ldc));
+        for r in 0..MR {
+            let aw = S::splat(at.add(r));
+            for v in 0..V {
+                let p = fl::<S, FLUSH>(S::mul(aw, bw[v]));
+                acc[r][v] = fl::<S, FLUSH>(S::add(acc[r][v], p));
+            }
+        }
+    }
+    store_acc::<S, MR, V>(c, ldc, &acc);
+}
+
+/// Runs the register tile of a kernel kind, strip width and FTZ need (inlined into the
+/// ISA's entry, so that every instance is compiled with its target feature).
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+unsafe fn tile<S: Simd, const MR: usize>(
+    kind: Kind,
+    v: usize,
+    flush: bool,
+    a: *const f32,
+    b: *const f32,
+    steps: usize,
+    c: *mut f32,
+    first: bool,
+) {
+    macro_rules! pick {
+        ($f:ident) => {
+            match (v, flush) {
+                (1, false) => $f::<S, MR, 1, false>(a, b, steps, c, first),
+                (1, true) => $f::<S, MR, 1, true>(a, b, steps, c, first),
+                (_, false) => $f::<S, MR, 2, false>(a, b, steps, c, first),
+                (_, true) => $f::<S, MR, 2, true>(a, b, steps, c, first),
+            }
+        };
+    }
+    match kind {
+        Kind::Daa => pick!(tile_daa),
+        Kind::Fixed => pick!(tile_fixed),
+        Kind::Single => pick!(tile_single),
+    }
+}
+
+/// Per-thread buffers, kept between tasks and GEMMs.
+#[derive(Default)]
+struct Workspace {
+    /// A decoded strip.
+    strip: Vec<f32>,
+    scratch: Scratch,
+}
+
+thread_local! {
+    static WORKSPACE: RefCell<Workspace> = RefCell::new(Workspace::default());
+}
+
+/// Runs `f` with this thread's workspace (taken out, so that nothing is borrowed across `f`).
+fn with_workspace<R>(f: impl FnOnce(&mut Workspace) -> R) -> R {
+    let mut ws = WORKSPACE.with(|w| std::mem::take(&mut *w.borrow_mut()));
+    let r = f(&mut ws);
+    WORKSPACE.with(|w| *w.borrow_mut() = ws);
+    r
+}
+
+/// Task `ti` (strip `ti / groups`, row group `ti % groups`) into `out`, the group's rows x
+/// NR, with `buf` to decode the strip into.
+#[inline(always)]
+unsafe fn task<S: Simd, const MR: usize>(job: &Job, ti: usize, out: &mut [f32], ws: &mut Workspace) {
+    let (s, gi) = (ti / job.groups, ti % job.groups);
+    let (nr, planes) = (job.nr, job.kind.planes());
+    let buf = &mut ws.strip;
+    buf.clear();
+    buf.resize(job.steps * planes * nr, 0.0);
+    let b_min = pack_strip(job, s, buf, &mut ws.scratch);
+    let first_panel = gi * job.group;
+    let panels = job.group.min(job.a_min.len() - first_panel);
+    for k0 in (0..job.steps).step_by(KC) {
+        let len = KC.min(job.steps - k0);
+        let b = buf.as_ptr().add(k0 * planes * nr);
+        for lp in 0..panels {
+            let pi = first_panel + lp;
+            let a = job.a.as_ptr().add(pi * job.panel_len() + k0 * planes * MR);
+            let flush = flush_needed(job.a_min[pi], b_min);
+            tile::<S, MR>(job.kind, job.v, flush, a, b, len, out.as_mut_ptr().add(lp * MR * nr), k0 == 0);
+        }
+    }
+}
+
+/// Entry points compiled for one instruction set: the packing and the tasks.
+trait Entry {
+    /// Lanes per vector.
+    const W: usize;
+    /// Rows per panel and vectors per strip at most (1 or 2) of a kernel kind: as many
+    /// accumulators as the registers hold beside the kind's B planes and A values.
+    fn shape(kind: Kind) -> (usize, usize);
+    unsafe fn pack(job: &Job, pi: usize, out: &mut [f32], ws: &mut Workspace) -> i32;
+    unsafe fn task(job: &Job, ti: usize, out: &mut [f32], ws: &mut Workspace);
+}
+
+macro_rules! entry {
+    ($isa:ty, daa: ($dm:literal, $dv:literal), fixed: ($fm:literal, $fv:literal), single: ($sm:literal, $sv:literal) $(, $feature:literal)?) => {
+        impl Entry for $isa {
+            const W: usize = <$isa as Simd>::W;
+            fn shape(kind: Kind) -> (usize, usize) {
+                match kind {
+                    Kind::Daa => ($dm, $dv),
+                    Kind::Fixed => ($fm, $fv),
+                    Kind::Single => ($sm, $sv),
+                }
+            }
+            $(#[target_feature(enable = $feature)])?
+            unsafe fn pack(job: &Job, pi: usize, out: &mut [f32], ws: &mut Workspace) -> i32 {
+                pack_panel(job, pi, out, &mut ws.scratch)
+            }
+            $(#[target_feature(enable = $feature)])?
+            unsafe fn task(job: &Job, ti: usize, out: &mut [f32], ws: &mut Workspace) {
+                match job.kind {
+                    Kind::Daa => task::<$isa, $dm>(job, ti, out, ws),
+                    Kind::Fixed => task::<$isa, $fm>(job, ti, out, ws),
+                    Kind::Single => task::<$isa, $sm>(job, ti, out, ws),
+                }
+            }
+        }
+    };
+}
+
+// Registers: AVX-512 has 32, AVX2 16. `daa` holds 5 B planes per vector and 5 A values;
+// `static`/`full` 2 and 2; `single` 1 and 1.
+#[cfg(target_arch = "x86_64")]
+entry!(Avx512, daa: (3, 2), fixed: (6, 2), single: (6, 2), "avx512f");
+#[cfg(target_arch = "x86_64")]
+entry!(Avx2, daa: (3, 1), fixed: (3, 2), single: (4, 2), "avx2");
+entry!(Portable, daa: (4, 2), fixed: (4, 2), single: (4, 2));
+
+/// C = A x B without statistics, with the kernels of `isa` (which the CPU must support).
+pub fn gemm_fast(p: &PeParams, g: &GemmInput, isa: Isa) -> Vec<f32> {
+    assert!(isa.supported(), "the CPU does not support {isa:?}");
+    match isa {
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx512 => run::<Avx512>(p, g),
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx2 => run::<Avx2>(p, g),
+        _ => run::<Portable>(p, g),
+    }
+}
+
+fn run<E: Entry>(p: &PeParams, g: &GemmInput) -> Vec<f32> {
+    let (m, n) = (g.m, g.n);
+    if m == 0 || n == 0 {
+        return vec![0f32; m * n];
+    }
+    let kind = Kind::of(p.policy);
+    let steps = g.k.div_ceil(kind.width());
+    let ((mr, max_v), w) = (E::shape(kind), E::W);
+    let threads = rayon::current_num_threads();
+    let panels = m.div_ceil(mr);
+    // Two vectors per strip halve the loads of A, unless that leaves cores idle.
+    let v = if max_v > 1 && n > w && (n.div_ceil(2 * w) >= threads || panels >= 2) { 2 } else { 1 };
+    let nr = v * w;
+    let strips = n.div_ceil(nr);
+    // About four tasks per thread; row groups re-decode their strip, so no more than needed.
+    let groups = (4 * threads).div_ceil(strips).clamp(1, panels);
+    let group = panels.div_ceil(groups);
+    let groups = panels.div_ceil(group);
+    let mut job = Job {
+        p: *p,
+        g,
+        kind,
+        steps,
+        mr,
+        v,
+        nr,
+        group,
+        groups,
+        m_pad: groups * group * mr,
+        a: Vec::new(),
+        a_min: Vec::new(),
+    };
+    let panel_len = job.panel_len();
+    let mut a = vec![0f32; panels * panel_len];
+    // SAFETY (all `unsafe` below): `E` is the entry of an ISA the CPU supports (`gemm_fast`).
+    job.a_min = a
+        .par_chunks_mut(panel_len.max(1))
+        .enumerate()
+        .map(|(pi, out)| with_workspace(|ws| unsafe { E::pack(&job, pi, out, ws) }))
+        .collect();
+    job.a_min.resize(panels, NO_EXP);
+    job.a = a;
+    let mut c_buf = vec![0f32; strips * job.m_pad * nr];
+    if steps > 0 {
+        c_buf
+            .par_chunks_mut(group * mr * nr)
+            .enumerate()
+            .for_each(|(ti, out)| with_workspace(|ws| unsafe { E::task(&job, ti, out, ws) }));
+    }
+    let mut c = vec![0f32; m * n];
+    c.par_chunks_mut(n).enumerate().for_each(|(i, row)| {
+        for (s, part) in row.chunks_mut(nr).enumerate() {
+            let src = &c_buf[(s * job.m_pad + i) * nr..][..part.len()];
+            for (d, &x) in part.iter_mut().zip(src) {
+                *d = canonical(x);
+            }
+        }
+    });
+    c
+}
