@@ -101,11 +101,22 @@ pub fn gemm(field: &str, m: usize, k: usize, n: usize, max_macs: u64) -> Result<
 /// and the limit (so `/dev/zero` or a huge file never exhausts memory).
 pub fn read_bounded(path: &Path, what: &str, max: u64) -> Result<Vec<u8>, InputError> {
     let cannot = |e: std::io::Error| InputError::msg(format!("cannot read {what} {}: {e}", path.display()));
+    regular_file(path, what)?;
     let file = std::fs::File::open(path).map_err(cannot)?;
-    if file.metadata().map_err(cannot)?.is_dir() {
-        return Err(InputError::msg(format!("{what} {} is a directory, not a file", path.display())));
-    }
     read_limited(file, max).map_err(cannot)?.ok_or_else(|| too_big(what, path, max))
+}
+
+/// Checks, before anything opens it, that `path` is a regular file (or a link to one):
+/// opening a FIFO blocks until a writer comes and a device may never end, so both are
+/// refused like a directory.
+pub fn regular_file(path: &Path, what: &str) -> Result<(), InputError> {
+    let meta =
+        std::fs::metadata(path).map_err(|e| InputError::msg(format!("cannot read {what} {}: {e}", path.display())))?;
+    if meta.is_file() {
+        return Ok(());
+    }
+    let kind = if meta.is_dir() { "a directory" } else { "not a regular file (a FIFO, socket or device)" };
+    Err(InputError::msg(format!("{what} {} is {kind}; a regular file is needed", path.display())))
 }
 
 /// [`read_bounded`] as UTF-8 text.

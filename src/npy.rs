@@ -53,6 +53,7 @@ fn check_prelude(file: &mut std::fs::File) -> Result<(), String> {
 /// [`limits::MAX_MATRIX_ELEMENTS`] and the data length before anything is allocated.
 pub fn read_codes(path: &Path, what: &str, format: Format) -> Result<CodeMatrix, InputError> {
     let err = |m: String| InputError::msg(format!("{what} ({}): {m}", path.display()));
+    limits::regular_file(path, what)?;
     let mut file = std::fs::File::open(path).map_err(|e| err(format!("cannot read the file: {e}")))?;
     let meta = file.metadata().map_err(|e| err(format!("cannot read the file: {e}")))?;
     if meta.is_dir() {

@@ -506,3 +506,39 @@ fn gemm_is_the_same_with_every_forced_isa() {
         }
     }
 }
+
+/// A FIFO (or device) given as an input is refused before it is opened: opening a FIFO with
+/// no writer would block for ever.
+#[cfg(unix)]
+#[test]
+fn a_fifo_as_input_is_refused_not_waited_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("in.npy");
+    rustix::fs::mknodat(rustix::fs::CWD, &fifo, rustix::fs::FileType::Fifo, rustix::fs::Mode::from_raw_mode(0o600), 0)
+        .unwrap();
+    let f = fifo.to_str().unwrap();
+    let out = dir.path().join("c.npy");
+    for args in [
+        vec!["gemm", "--a", f, "--b", f, "--out", out.to_str().unwrap()],
+        vec!["config", "--config", f],
+        vec!["tb-vectors", "--a", f, "--b", f, "--out", dir.path().join("v").to_str().unwrap()],
+    ] {
+        let mut child = daa().args(&args).stderr(std::process::Stdio::piped()).spawn().unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        let status = loop {
+            if let Some(s) = child.try_wait().unwrap() {
+                break s;
+            }
+            if std::time::Instant::now() > deadline {
+                child.kill().unwrap();
+                panic!("{args:?} waited on the FIFO");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        };
+        let mut err = String::new();
+        std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+        assert_eq!(status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains("not a regular file"), "{args:?}: {err}");
+    }
+    assert!(!out.exists() && !dir.path().join("v").exists());
+}

@@ -136,6 +136,7 @@ pub struct Loaded {
 /// Reads a checkpoint; a malformed file is an input error naming the file and what is wrong.
 pub fn load(path: &Path) -> Result<Loaded> {
     let bad = |what: &str| InputError::msg(format!("checkpoint {}: {what}", path.display()));
+    crate::limits::regular_file(path, "checkpoint")?;
     let bytes = std::fs::read(path).map_err(|e| bad(&format!("cannot read it: {e}")))?;
     if bytes.len() < 16 || &bytes[..8] != MAGIC {
         return Err(bad("not a daa checkpoint (no DAACKPT1 header)").into());
