@@ -157,6 +157,13 @@ impl Format {
         f32::from_bits(self.decode_bits(code))
     }
 
+    /// [`Format::encode_rne`] of every value, on every core for large slices (the training
+    /// engine and the Python package round whole operand matrices with it).
+    pub fn encode_rne_all(self, x: &[f32]) -> Vec<u32> {
+        use rayon::prelude::*;
+        x.par_iter().with_min_len(1 << 14).map(|&v| self.encode_rne(v)).collect()
+    }
+
     /// Rounds a binary32 value to this format with round-to-nearest-even.
     ///
     /// A binary32 subnormal is read as zero first (DAZ). Results in F_in's subnormal

@@ -176,14 +176,14 @@ class DaaLinear(nn.Linear):
     """`nn.Linear` whose three GEMMs run through the golden model: y = x W^T (+ bias in
     float32); grad_input = dy W; grad_weight = dy^T x (computed as x^T dy, the same bits)."""
 
-    def __init__(self, in_features: int, out_features: int, bias: bool = True, *, config, device=None, dtype=None):
+    def __init__(self, in_features: int, out_features: int, bias: bool = True, *, config, stats: bool = True, device=None, dtype=None):
         super().__init__(in_features, out_features, bias, device=device, dtype=dtype)
         self.daa_config = _config(config)
-        self.daa_stats = LayerStats()
+        self.daa_stats = LayerStats() if stats else None
 
     @classmethod
-    def from_linear(cls, m: nn.Linear, config) -> "DaaLinear":
-        new = cls(m.in_features, m.out_features, m.bias is not None, config=config, device=m.weight.device, dtype=m.weight.dtype)
+    def from_linear(cls, m: nn.Linear, config, stats: bool = True) -> "DaaLinear":
+        new = cls(m.in_features, m.out_features, m.bias is not None, config=config, stats=stats, device=m.weight.device, dtype=m.weight.dtype)
         return _take_parameters(new, m)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -204,13 +204,13 @@ class DaaConv2d(nn.Conv2d):
     three GEMMs through the golden model. Bias, padding and the col2im sum of the input
     gradient (unfold's backward) stay in float32."""
 
-    def __init__(self, *args, config, **kwargs):
+    def __init__(self, *args, config, stats: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
         self.daa_config = _config(config)
-        self.daa_stats = LayerStats()
+        self.daa_stats = LayerStats() if stats else None
 
     @classmethod
-    def from_conv(cls, m: nn.Conv2d, config) -> "DaaConv2d":
+    def from_conv(cls, m: nn.Conv2d, config, stats: bool = True) -> "DaaConv2d":
         new = cls(
             m.in_channels,
             m.out_channels,
@@ -224,6 +224,7 @@ class DaaConv2d(nn.Conv2d):
             device=m.weight.device,
             dtype=m.weight.dtype,
             config=config,
+            stats=stats,
         )
         return _take_parameters(new, m)
 
@@ -296,10 +297,11 @@ class ConvertReport(list):
         return "\n".join(f"{r.name:<{width}}  {r.kind:<10}  {r.action}" for r in self)
 
 
-def convert(model: nn.Module, config, *, skip: Iterable[str] = ()) -> ConvertReport:
+def convert(model: nn.Module, config, *, skip: Iterable[str] = (), stats: bool = True) -> ConvertReport:
     """Replaces, in place, every `nn.Linear` and `nn.Conv2d` of `model` (exact types; its
     weights and bias kept) by `DaaLinear` / `DaaConv2d` under `config`, except the layers
-    named in `skip` (qualified names as in `model.named_modules()`). Returns the report;
+    named in `skip` (qualified names as in `model.named_modules()`). `stats=False` keeps no
+    statistics and runs the statistics-free GEMM kernel (the same bits, faster). Returns the report;
     subclasses of these layers and other convolutions (Conv1d/3d, transposed) are listed
     as not converted, with the reason."""
     cfg = _config(config)
@@ -312,10 +314,10 @@ def convert(model: nn.Module, config, *, skip: Iterable[str] = ()) -> ConvertRep
             if name in skip:
                 report.append(Replaced(name, kind, "skipped (asked)"))
             elif type(child) is nn.Linear:
-                setattr(parent, child_name, DaaLinear.from_linear(child, cfg))
+                setattr(parent, child_name, DaaLinear.from_linear(child, cfg, stats))
                 report.append(Replaced(name, kind, "-> DaaLinear"))
             elif type(child) is nn.Conv2d:
-                setattr(parent, child_name, DaaConv2d.from_conv(child, cfg))
+                setattr(parent, child_name, DaaConv2d.from_conv(child, cfg, stats))
                 report.append(Replaced(name, kind, "-> DaaConv2d"))
             elif isinstance(child, (nn.Linear, nn.Conv2d)) and not isinstance(child, (DaaLinear, DaaConv2d)):
                 report.append(Replaced(name, kind, "not converted: a subclass whose forward may not be a plain GEMM"))
@@ -327,11 +329,16 @@ def convert(model: nn.Module, config, *, skip: Iterable[str] = ()) -> ConvertRep
 def stats(model: nn.Module) -> dict[str, LayerStats]:
     """Statistics of every DaaLinear/DaaConv2d of `model` since creation or `reset_stats`,
     by qualified name."""
-    return {name: m.daa_stats for name, m in model.named_modules() if isinstance(m, (DaaLinear, DaaConv2d))}
+    return {
+        name: m.daa_stats
+        for name, m in model.named_modules()
+        if isinstance(m, (DaaLinear, DaaConv2d)) and m.daa_stats is not None
+    }
 
 
 def reset_stats(model: nn.Module) -> None:
     """Zeroes the statistics of every DaaLinear/DaaConv2d of `model`."""
     for m in model.modules():
         if isinstance(m, (DaaLinear, DaaConv2d)):
-            m.daa_stats = LayerStats()
+            if m.daa_stats is not None:
+                m.daa_stats = LayerStats()

@@ -204,7 +204,7 @@ impl<'a> Slice<'a> {
             Slice::U32(s) => Cow::Borrowed(s),
             Slice::U16(s) => Cow::Owned(s.iter().map(|&c| u32::from(c)).collect()),
             Slice::U8(s) => Cow::Owned(s.iter().map(|&c| u32::from(c)).collect()),
-            Slice::F32(s) => return Ok(Cow::Owned(s.iter().map(|&x| f.encode_rne(x)).collect())),
+            Slice::F32(s) => return Ok(Cow::Owned(f.encode_rne_all(s))),
         };
         f.check_codes(codes.iter().copied())?;
         Ok(codes)

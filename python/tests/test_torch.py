@@ -257,3 +257,21 @@ def test_examples_run_from_a_fresh_clone(script, args, needs):
     if "daa" in args:
         assert "layers through the golden model" in p.stdout
 
+
+
+def test_without_statistics_the_bits_are_the_same():
+    import daa_gen.torch as dt
+
+    torch.manual_seed(11)
+    base = nn.Sequential(nn.Conv2d(2, 3, 3, padding=1), nn.ReLU(), nn.Flatten(), nn.Linear(3 * 6 * 6, 4))
+    x = torch.randn(3, 2, 6, 6)
+    grads = []
+    for stats in (True, False):
+        model = __import__("copy").deepcopy(base)
+        dt.convert(model, daa_gen.Config(format="bf16", policy="daa"), stats=stats)
+        y = model(x)
+        y.square().sum().backward()
+        grads.append([y] + [p.grad for p in model.parameters()])
+        assert bool(dt.stats(model)) == stats
+    for a, b in zip(*grads):
+        expect_same(b, bits(a).view(np.float32), "stats=False against stats=True")

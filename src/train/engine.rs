@@ -3,7 +3,6 @@
 use super::tensor::transpose_map;
 use crate::golden::gemm::{gemm, gemm_nostats, GemmInput, GemmStats};
 use crate::golden::pe::PeParams;
-use rayon::prelude::*;
 use std::time::Instant;
 
 /// The arithmetic of every conv and linear GEMM.
@@ -135,8 +134,7 @@ impl Engine {
 
 /// Rounds binary32 values to F_in codes with RNE (docs/training.md).
 pub fn encode(p: &PeParams, x: &[f32]) -> Vec<u32> {
-    let f = p.format;
-    x.par_iter().with_min_len(1 << 14).map(|&v| f.encode_rne(v)).collect()
+    p.format.encode_rne_all(x)
 }
 
 /// `c = a * b` for row-major matrices with matrixmultiply's sgemm.
