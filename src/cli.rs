@@ -733,38 +733,23 @@ fn run_gemm(g: GemmArgs, out: &mut dyn Write) -> Result<()> {
     Ok(())
 }
 
-/// The most padded elements of A, B or C `daa tb-vectors` writes: the hex files stay under a
-/// few hundred MB and every simulator loads them.
-const TB_VECTOR_LIMIT: usize = 1 << 24;
-
 fn run_tb_vectors(t: TbVectorArgs, out: &mut dyn Write) -> Result<()> {
     let cfg = t.cfg.resolve()?;
     let a = read_codes(&t.a, "A", cfg.format)?;
     let b = read_codes(&t.b, "B", cfg.format)?;
-    if a.cols != b.rows {
-        return Err(InputError::msg(format!(
-            "A is {}x{} and B is {}x{}: the columns of A (K) must equal the rows of B",
-            a.rows, a.cols, b.rows, b.cols
-        ))
-        .into());
-    }
+    check_shapes(a.rows, a.cols, b.rows, b.cols)?;
+    // The operands padded to whole tiles are what the files hold and the golden model runs on.
     let (tr, c) = (cfg.tile_rows() as usize, cfg.cols as usize);
-    let (mp, np, k) = (a.rows.div_ceil(tr).max(1) * tr, b.cols.div_ceil(c).max(1) * c, a.cols.max(1));
-    for (field, elements) in [("A (padded to whole tiles)", mp * k), ("B (padded)", k * np), ("C (padded)", mp * np)] {
-        if elements > TB_VECTOR_LIMIT {
-            return Err(InputError::field(
-                field,
-                &format!("{elements} elements"),
-                &format!("at most {TB_VECTOR_LIMIT}"),
-            )
-            .into());
-        }
-    }
+    let (mp, np) = (a.rows.div_ceil(tr).max(1) * tr, b.cols.div_ceil(c).max(1) * c);
+    limits::gemm("a, b (padded to whole tiles)", mp, a.cols.max(1), np, limits::MAX_GEMM_MACS)?;
     let g = crate::grid::verify::Gemm { a, b };
     let v = crate::grid::package::tb_vectors(&cfg, &g);
     let (in_path, expect_path) = (t.out.join("in.hex"), t.out.join("expect.hex"));
-    write_string_atomic(&in_path, &v.in_hex)?;
-    write_string_atomic(&expect_path, &v.expect_hex)?;
+    // Both files or neither.
+    let mut set = OutputSet::new();
+    set.add_bytes(&in_path, v.in_hex.as_bytes())?;
+    set.add_bytes(&expect_path, v.expect_hex.as_bytes())?;
+    set.commit()?;
     let name = &cfg.name;
     let mut params = vec![("BEATS", v.beats as i64), ("ROWS", v.rows as i64), ("CYCLES", v.cycles as i64)];
     if cfg.policy.is_dual() {
