@@ -33,7 +33,7 @@ pub enum Command {
     Gemm(GemmArgs),
     /// Write PE-level test vectors from the golden model (`acc a0 b0 a1 b1 expected` per line).
     Vectors(VectorArgs),
-    /// Time the golden GEMM of every policy against matrixmultiply's sgemm, in one run.
+    /// Time the golden GEMM of every policy against an sgemm of the same instruction set, in one run.
     Bench(BenchArgs),
     /// Write the Verilog of one configuration to `<out>/<name>/`.
     Generate(GenerateArgs),
@@ -417,7 +417,7 @@ pub struct BenchArgs {
     /// Repetitions of each golden GEMM, 1 ..= 100 (sgemm gets ten times as many); the best time is kept.
     #[arg(long, default_value_t = 5)]
     pub reps: u64,
-    /// Threads for both the golden GEMM and sgemm, 1 ..= 1024 (default: all cores).
+    /// Threads for the golden GEMM and the sgemms, 1 ..= 1024 (default: all cores).
     #[arg(long)]
     pub threads: Option<u64>,
     /// Also write the measurements as JSON here.

@@ -460,6 +460,33 @@ fn a_bad_gemm_isa_is_an_input_error() {
     assert_eq!(out.status.code(), Some(0));
 }
 
+/// `daa bench` compares the golden kernels with the sgemm of their own instruction set.
+#[test]
+fn bench_ratios_are_against_the_sgemm_of_the_same_instruction_set() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("b.json");
+    for isa in ["avx512", "avx2", "portable"] {
+        let out = daa()
+            .args(["bench", "--size", "24", "--reps", "1", "--threads", "1", "--json"])
+            .arg(&json)
+            .env("DAA_GEMM_ISA", isa)
+            .output()
+            .unwrap();
+        if out.status.code() == Some(2) {
+            // This CPU cannot run the instruction set (the error is tested above).
+            continue;
+        }
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let r: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+        let sgemms = r["sgemms"].as_array().unwrap();
+        let reference = &sgemms[r["reference"].as_u64().unwrap() as usize];
+        let same = sgemms.iter().any(|t| t["isa"] == isa);
+        assert_eq!(reference["isa"] == isa, same, "{isa}: reference {reference} of {sgemms:?}");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(stdout.contains("<- reference"), "{stdout}");
+    }
+}
+
 /// `daa gemm` (the counting GEMM) with every kernel ISA this CPU runs, forced through
 /// `DAA_GEMM_ISA`, gives the library's C and statistics, over every policy.
 #[test]

@@ -88,14 +88,15 @@ pub fn markdown(b: &ToolBench) -> String {
     s += &format!("| `daa generate` of a 64x64 array (whole package) | {:.2} s |\n", b.generate_64x64_seconds);
     for r in &b.gemm.rows {
         s += &format!(
-            "| golden GEMM {} {} ({}, {}) at 256^3, {} threads | {:.2} GMAC/s = {:.3} of sgemm in the same run |\n",
+            "| golden GEMM {} {} ({}, {}) at 256^3, {} threads | {:.2} GMAC/s = {:.3} of sgemm ({}) in the same run |\n",
             r.format,
             r.policy,
             r.kernel,
             b.gemm.isa,
             b.gemm.threads,
             r.macs_per_second / 1e9,
-            r.fraction_of_sgemm
+            r.fraction_of_sgemm,
+            b.gemm.sgemms[b.gemm.reference].name
         );
     }
     s
