@@ -23,8 +23,79 @@ pub struct PolicyRatios {
     pub area_ratio: f64,
     /// Training-step energy (policy) / (single).
     pub energy_ratio: f64,
-    /// Test accuracy minus `single`'s, percentage points, per model (training results in the same format).
-    pub accuracy_delta_pp: BTreeMap<String, f64>,
+    /// Test accuracy minus `single`'s on the same seed, percentage points, averaged over the
+    /// seeds of each training setting (training results in the same format and lo_bits).
+    pub accuracy_vs_single: Vec<AccuracyDelta>,
+}
+
+/// The paired differences of one policy against `single` in one training setting.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct AccuracyDelta {
+    /// Model.
+    pub model: String,
+    /// Training images per epoch and epochs: runs are paired only within one setting.
+    pub train_images: u64,
+    pub epochs: u64,
+    /// Seeds with both runs.
+    pub seeds: Vec<u64>,
+    /// Mean of (policy - single) over the seeds, percentage points.
+    pub mean_pp: f64,
+    /// Its standard error (sample standard deviation / sqrt(seeds)); none for one seed.
+    pub se_pp: Option<f64>,
+}
+
+impl AccuracyDelta {
+    /// `lenet5, 60000 x 10 ep, 3 seeds: +0.11 ± 0.09` (± omitted for one seed).
+    pub fn describe(&self) -> String {
+        let n = self.seeds.len();
+        let se = self.se_pp.map(|e| format!(" ± {e:.2}")).unwrap_or_default();
+        format!(
+            "{}, {} x {} ep, {n} seed{}: {:+.2}{se}",
+            self.model,
+            self.train_images,
+            self.epochs,
+            if n == 1 { "" } else { "s" },
+            self.mean_pp
+        )
+    }
+}
+
+/// Paired differences of `policy` against `single` per (model, training images, epochs),
+/// settings in order of model, then most data and epochs first.
+pub fn accuracy_vs_single(rows: &[AccuracyRow], policy: &str) -> Vec<AccuracyDelta> {
+    let mut by_setting: BTreeMap<(String, std::cmp::Reverse<u64>, std::cmp::Reverse<u64>), BTreeMap<u64, f64>> =
+        BTreeMap::new();
+    for row in rows.iter().filter(|r| r.policy == policy) {
+        let base = rows.iter().find(|b| {
+            b.policy == "single"
+                && b.model == row.model
+                && b.seed == row.seed
+                && b.train_images == row.train_images
+                && b.epochs == row.epochs
+        });
+        if let Some(b) = base {
+            let key = (row.model.clone(), std::cmp::Reverse(row.train_images), std::cmp::Reverse(row.epochs));
+            // One difference per seed: a second run of the same setting and seed replaces none.
+            by_setting.entry(key).or_default().entry(row.seed).or_insert(100.0 * (row.test_accuracy - b.test_accuracy));
+        }
+    }
+    by_setting
+        .into_iter()
+        .map(|((model, images, epochs), d)| {
+            let n = d.len() as f64;
+            let mean = d.values().sum::<f64>() / n;
+            let se = (d.len() > 1)
+                .then(|| (d.values().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt() / n.sqrt());
+            AccuracyDelta {
+                model,
+                train_images: images.0,
+                epochs: epochs.0,
+                seeds: d.keys().copied().collect(),
+                mean_pp: mean,
+                se_pp: se,
+            }
+        })
+        .collect()
 }
 
 /// One training run found in the results directory.
@@ -38,6 +109,9 @@ pub struct AccuracyRow {
     pub lo_bits: u32,
     /// Seed.
     pub seed: u64,
+    /// Training images per epoch (60,000: all of them) and epochs.
+    pub train_images: u64,
+    pub epochs: u64,
     /// Final test accuracy, a fraction.
     pub test_accuracy: f64,
     /// Test accuracy per epoch.
@@ -75,7 +149,7 @@ const TRAINING_DEPTH: usize = 6;
 /// Bytes read of one `compare.json`.
 const COMPARE_JSON_BYTES: u64 = 1 << 24;
 
-/// Reads every `compare.json` below `dir` (runs of `cfg`'s format).
+/// Reads every `compare.json` below `dir` (runs of `cfg`'s format and lo_bits).
 pub fn training_results(dir: &Path, cfg: &Config) -> Vec<AccuracyRow> {
     let mut files = Vec::new();
     let mut stack = vec![(dir.to_path_buf(), 0)];
@@ -98,7 +172,7 @@ pub fn training_results(dir: &Path, cfg: &Config) -> Vec<AccuracyRow> {
         let Ok(v) = serde_json::from_slice::<serde_json::Value>(&text) else { continue };
         for run in v.as_array().into_iter().flatten() {
             let s = &run["summary"];
-            if s["format"].as_str() != Some(&cfg.format.name()) {
+            if s["format"].as_str() != Some(&cfg.format.name()) || s["lo_bits"].as_u64() != Some(cfg.lo_bits.into()) {
                 continue;
             }
             rows.push(AccuracyRow {
@@ -106,6 +180,8 @@ pub fn training_results(dir: &Path, cfg: &Config) -> Vec<AccuracyRow> {
                 policy: s["policy"].as_str().unwrap_or("?").into(),
                 lo_bits: s["lo_bits"].as_u64().unwrap_or(0) as u32,
                 seed: s["seed"].as_u64().unwrap_or(0),
+                train_images: s["train_images"].as_u64().unwrap_or(0),
+                epochs: s["epochs"].as_u64().unwrap_or(0),
                 test_accuracy: s["test_accuracy"].as_f64().unwrap_or(f64::NAN),
                 curve: s["per_epoch"]
                     .as_array()
@@ -154,21 +230,13 @@ pub fn build(
     let mut policies = BTreeMap::new();
     for p in Policy::ALL {
         let name = p.name();
-        let mut delta = BTreeMap::new();
-        for row in accuracy.iter().filter(|r| r.policy == name) {
-            if let Some(b) =
-                accuracy.iter().find(|b| b.policy == "single" && b.model == row.model && b.seed == row.seed)
-            {
-                delta.insert(format!("{} seed {}", row.model, row.seed), 100.0 * (row.test_accuracy - b.test_accuracy));
-            }
-        }
         policies.insert(
             name.to_string(),
             PolicyRatios {
                 throughput_ratio: throughput.policies[name].speedup_vs_single,
                 area_ratio: pe(name).unwrap_or(f64::NAN) / pe("single").unwrap_or(f64::NAN),
                 energy_ratio: energy.policies[name].step_ratio_vs_single,
-                accuracy_delta_pp: delta,
+                accuracy_vs_single: accuracy_vs_single(&accuracy, name),
             },
         );
     }
@@ -179,7 +247,7 @@ pub fn build(
             "energy: {} fJ per transistor toggle, leakage share {} of `single` on the stimulus; ratios depend on the share, not on the fJ figure",
             k.fj_per_transistor_toggle, k.leakage_share
         ),
-        "accuracy: test accuracy of `daa train --compare` runs found in the results directory for this format (models, subsets and epochs as recorded in each summary)".into(),
+        "accuracy: `daa train --compare` runs found in the results directory for this format and lo_bits; each policy minus `single` on the same seed, mean ± standard error over the seeds of one (model, training images, epochs) setting".into(),
     ];
     assumptions.extend(energy.assumptions.iter().map(|a| format!("energy: {a}")));
     assumptions.extend(throughput.assumptions.iter().map(|a| format!("throughput: {a}")));
@@ -208,10 +276,10 @@ pub fn markdown(cfg: &Config, r: &Report) -> String {
         r.throughput.workload
     );
     for (name, p) in &r.policies {
-        let acc = if p.accuracy_delta_pp.is_empty() {
+        let acc = if p.accuracy_vs_single.is_empty() {
             "no training results".to_string()
         } else {
-            p.accuracy_delta_pp.iter().map(|(m, d)| format!("{m}: {d:+.2}")).collect::<Vec<_>>().join("; ")
+            p.accuracy_vs_single.iter().map(AccuracyDelta::describe).collect::<Vec<_>>().join("; ")
         };
         let _ = writeln!(
             s,
@@ -228,12 +296,14 @@ pub fn markdown(cfg: &Config, r: &Report) -> String {
     s += "\n## Energy\n\n";
     s += &super::energy::markdown(&r.energy);
     s +=
-        "\n## Accuracy\n\n| model | policy | lo_bits | seed | test accuracy | source |\n|---|---|---:|---:|---:|---|\n";
+        "\n## Accuracy\n\n| model | training images | epochs | policy | lo_bits | seed | test accuracy | source |\n|---|---:|---:|---|---:|---:|---:|---|\n";
     for a in &r.accuracy {
         let _ = writeln!(
             s,
-            "| {} | {} | {} | {} | {:.2} % | {} |",
+            "| {} | {} | {} | {} | {} | {} | {:.2} % | {} |",
             a.model,
+            a.train_images,
+            a.epochs,
             a.policy,
             a.lo_bits,
             a.seed,
@@ -301,19 +371,21 @@ pub fn write(dir: &Path, cfg: &Config, r: &Report) -> Result<()> {
         .collect();
     let bars = render_bars("energy per MAC by unit (dynamic + static)", "fJ per MAC", &units, &series)?;
     set.add_bytes(&dir.join("energy_units.svg"), bars.as_bytes())?;
-    let mut models: Vec<String> = r.accuracy.iter().map(|a| a.model.clone()).collect();
-    models.sort();
-    models.dedup();
-    let panels: Vec<Panel> = models
+    // One panel per training setting: curves of different data sizes or schedules do not compare.
+    let mut settings: Vec<(String, u64, u64)> =
+        r.accuracy.iter().map(|a| (a.model.clone(), a.train_images, a.epochs)).collect();
+    settings.sort();
+    settings.dedup();
+    let panels: Vec<Panel> = settings
         .iter()
-        .map(|m| Panel {
-            title: format!("{m} ({})", cfg.format.name()),
+        .map(|(m, images, epochs)| Panel {
+            title: format!("{m}, {images} images x {epochs} epochs ({})", cfg.format.name()),
             x_label: "epoch".into(),
             y_label: "test accuracy".into(),
             series: r
                 .accuracy
                 .iter()
-                .filter(|a| &a.model == m)
+                .filter(|a| &a.model == m && a.train_images == *images && a.epochs == *epochs)
                 .map(|a| Series {
                     label: format!("{} s{}", a.policy, a.seed),
                     points: a.curve.iter().enumerate().map(|(i, &v)| ((i + 1) as f64, v)).collect(),
@@ -325,4 +397,50 @@ pub fn write(dir: &Path, cfg: &Config, r: &Report) -> Result<()> {
         set.add_bytes(&dir.join("accuracy.svg"), render_svg(&panels)?.as_bytes())?;
     }
     set.commit()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(policy: &str, seed: u64, images: u64, epochs: u64, acc: f64) -> AccuracyRow {
+        AccuracyRow {
+            model: "lenet5".into(),
+            policy: policy.into(),
+            lo_bits: 7,
+            seed,
+            train_images: images,
+            epochs,
+            test_accuracy: acc,
+            curve: vec![acc],
+            source: String::new(),
+        }
+    }
+
+    /// Runs pair only with `single` of the same seed and setting; each setting gets its own
+    /// mean and standard error.
+    #[test]
+    fn accuracy_is_paired_per_seed_and_setting() {
+        let rows = vec![
+            row("single", 1, 10_000, 3, 0.80),
+            row("daa", 1, 10_000, 3, 0.70),
+            row("single", 1, 60_000, 10, 0.900),
+            row("daa", 1, 60_000, 10, 0.901),
+            row("single", 2, 60_000, 10, 0.905),
+            row("daa", 2, 60_000, 10, 0.908),
+            row("single", 3, 60_000, 10, 0.902),
+            row("daa", 3, 60_000, 10, 0.907),
+            // No `single` partner: left out.
+            row("daa", 4, 60_000, 10, 0.5),
+        ];
+        let d = accuracy_vs_single(&rows, "daa");
+        assert_eq!(d.len(), 2, "{d:?}");
+        assert_eq!((d[0].train_images, d[0].epochs, d[0].seeds.clone()), (60_000, 10, vec![1, 2, 3]));
+        // Differences 0.1, 0.3, 0.5 pp: mean 0.3, sd 0.2, se 0.2 / sqrt(3).
+        assert!((d[0].mean_pp - 0.3).abs() < 1e-9, "{d:?}");
+        assert!((d[0].se_pp.unwrap() - 0.2 / 3f64.sqrt()).abs() < 1e-9, "{d:?}");
+        assert_eq!(d[0].describe(), "lenet5, 60000 x 10 ep, 3 seeds: +0.30 ± 0.12");
+        assert_eq!((d[1].train_images, d[1].seeds.clone(), d[1].se_pp), (10_000, vec![1], None));
+        assert_eq!(d[1].describe(), "lenet5, 10000 x 3 ep, 1 seed: -10.00");
+    }
 }
