@@ -63,8 +63,10 @@ impl AccuracyDelta {
 /// Paired differences of `policy` against `single` per (model, training images, epochs),
 /// settings in order of model, then most data and epochs first.
 pub fn accuracy_vs_single(rows: &[AccuracyRow], policy: &str) -> Vec<AccuracyDelta> {
-    let mut by_setting: BTreeMap<(String, std::cmp::Reverse<u64>, std::cmp::Reverse<u64>), BTreeMap<u64, f64>> =
-        BTreeMap::new();
+    use std::cmp::Reverse;
+    /// (model, training images, epochs), most data first.
+    type Setting = (String, Reverse<u64>, Reverse<u64>);
+    let mut by_setting: BTreeMap<Setting, BTreeMap<u64, f64>> = BTreeMap::new();
     for row in rows.iter().filter(|r| r.policy == policy) {
         let base = rows.iter().find(|b| {
             b.policy == "single"
@@ -74,7 +76,7 @@ pub fn accuracy_vs_single(rows: &[AccuracyRow], policy: &str) -> Vec<AccuracyDel
                 && b.epochs == row.epochs
         });
         if let Some(b) = base {
-            let key = (row.model.clone(), std::cmp::Reverse(row.train_images), std::cmp::Reverse(row.epochs));
+            let key = (row.model.clone(), Reverse(row.train_images), Reverse(row.epochs));
             // One difference per seed: a second run of the same setting and seed replaces none.
             by_setting.entry(key).or_default().entry(row.seed).or_insert(100.0 * (row.test_accuracy - b.test_accuracy));
         }
