@@ -278,7 +278,9 @@ pub fn markdown(cfg: &Config, r: &Report) -> String {
         r.throughput.workload
     );
     for (name, p) in &r.policies {
-        let acc = if p.accuracy_vs_single.is_empty() {
+        let acc = if name == "single" {
+            "(the baseline)".to_string()
+        } else if p.accuracy_vs_single.is_empty() {
             "no training results".to_string()
         } else {
             p.accuracy_vs_single.iter().map(AccuracyDelta::describe).collect::<Vec<_>>().join("; ")
