@@ -161,7 +161,18 @@ impl Format {
     /// engine and the Python package round whole operand matrices with it).
     pub fn encode_rne_all(self, x: &[f32]) -> Vec<u32> {
         use rayon::prelude::*;
-        x.par_iter().with_min_len(1 << 14).map(|&v| self.encode_rne(v)).collect()
+        const CHUNK: usize = 1 << 14;
+        let mut out = vec![0u32; x.len()];
+        out.par_chunks_mut(CHUNK).zip(x.par_chunks(CHUNK)).for_each(|(o, x)| {
+            if self.exp_bits == 8 {
+                // A plain loop with the shift hoisted, so that it vectorises.
+                let s = 23 - self.frac_bits;
+                o.iter_mut().zip(x).for_each(|(o, v)| *o = encode_rne_e8(v.to_bits(), s));
+            } else {
+                o.iter_mut().zip(x).for_each(|(o, &v)| *o = self.encode_rne_general(v));
+            }
+        });
+        out
     }
 
     /// Rounds a binary32 value to this format with round-to-nearest-even.
@@ -169,15 +180,10 @@ impl Format {
     /// A binary32 subnormal is read as zero first (DAZ). Results in F_in's subnormal
     /// range are rounded IEEE-style at the subnormal quantum and kept as subnormal codes
     /// (the reader flushes them); overflow gives Inf; NaN gives F_in's canonical quiet NaN.
+    #[inline]
     pub fn encode_rne(self, x: f32) -> u32 {
-        let bits = x.to_bits();
-        if self == Format::FP32 {
-            // binary32 itself: only DAZ and the canonical NaN change anything (hot in training).
-            return match bits & 0x7F80_0000 {
-                0 => bits & 0x8000_0000,
-                0x7F80_0000 if bits & 0x7F_FFFF != 0 => 0x7FC0_0000,
-                _ => bits,
-            };
+        if self.exp_bits == 8 {
+            return encode_rne_e8(x.to_bits(), 23 - self.frac_bits);
         }
         self.encode_rne_general(x)
     }
@@ -257,6 +263,28 @@ impl fmt::Display for Format {
     }
 }
 
+/// [`Format::encode_rne`] for a format with binary32's 8 exponent bits (binary32, TF32,
+/// bfloat16, any e8mY), `s` = 23 - Y fraction bits dropped: the exponent field and bias are
+/// binary32's, so RNE is one integer add on the bit pattern (a carry out of the fraction
+/// bumps the exponent, and the largest finite value rounds up to Inf by itself). Subnormal
+/// inputs are zeros (DAZ), NaN the canonical quiet NaN. Hot in training (every operand of
+/// every GEMM), so written without branches on the value.
+#[inline(always)]
+fn encode_rne_e8(bits: u32, s: u32) -> u32 {
+    let mag = bits & 0x7FFF_FFFF;
+    // s = 0 (binary32 itself): nothing to round.
+    let round = ((1u32 << s) >> 1).saturating_sub(1) + ((bits >> s) & 1 & (s != 0) as u32);
+    // No wrap for finite values and Inf: mag + round <= 0x7F80_0000 + 2^22.
+    let r = bits.wrapping_add(round) >> s;
+    if mag > 0x7F80_0000 {
+        0x7FC0_0000 >> s
+    } else if mag < 0x0080_0000 {
+        (bits & 0x8000_0000) >> s
+    } else {
+        r
+    }
+}
+
 /// Shifts `m` right by `s` bits with round-to-nearest-even.
 pub fn rne_shift(m: u64, s: u32) -> u64 {
     rne_shift_wide(m as u128, s) as u64
@@ -298,9 +326,10 @@ pub fn describe_f32(bits: u32) -> String {
 mod tests {
     use super::Format;
 
-    /// The binary32 shortcut of `encode_rne` equals the general rounding path.
+    /// The 8-exponent-bit path of `encode_rne` (and `encode_rne_all`) equals the general
+    /// rounding path for every e8mY, on special values, ties and random patterns.
     #[test]
-    fn fp32_shortcut_equals_general_path() {
+    fn e8_path_equals_general_path() {
         let mut x = 0x9E37_79B9_u32;
         let specials = [
             0u32,
@@ -320,7 +349,22 @@ mod tests {
             x ^= x << 5;
             let bits = specials.get(i as usize).copied().unwrap_or(x);
             let v = f32::from_bits(bits);
+            for y in 1..=23 {
+                let f = Format::new(8, y).unwrap();
+                // Ties and near-ties at this format's rounding position, and the value itself.
+                let s = 23 - y;
+                let tie = if s == 0 { bits } else { (bits & !((1u32 << s) - 1)) | (1 << (s - 1)) };
+                for b in [bits, tie, tie.wrapping_sub(1), tie.wrapping_add(1)] {
+                    let v = f32::from_bits(b);
+                    assert_eq!(f.encode_rne(v), f.encode_rne_general(v), "e8m{y} {b:#010x}");
+                }
+            }
             assert_eq!(Format::FP32.encode_rne(v), Format::FP32.encode_rne_general(v), "{bits:#010x}");
+        }
+        let xs: Vec<f32> = (0..100_000u32).map(|i| f32::from_bits(i.wrapping_mul(0x9E37_79B9))).collect();
+        for f in [Format::BF16, Format::FP32, Format::new(5, 10).unwrap()] {
+            let all = f.encode_rne_all(&xs);
+            assert!(xs.iter().zip(&all).all(|(&v, &c)| c == f.encode_rne_general(v)), "{f}");
         }
     }
 }
