@@ -106,8 +106,10 @@ impl Engine {
             }
             Arith::Golden(p) => {
                 let f = p.format;
-                let ac = if ta { transpose_map(a, k, m, |x| f.encode_rne(x)) } else { encode(&p, a) };
-                let bc = if tb { transpose_map(b, n, k, |x| f.encode_rne(x)) } else { encode(&p, b) };
+                // Rounded first, then transposed: the rounding vectorises over contiguous
+                // values, where inside the transpose it ran one strided value at a time.
+                let ac = if ta { transpose_map(&f.encode_rne_all(a), k, m, |c| c) } else { encode(&p, a) };
+                let bc = if tb { transpose_map(&f.encode_rne_all(b), n, k, |c| c) } else { encode(&p, b) };
                 let g = GemmInput { m, k, n, a: &ac, b: &bc };
                 if self.count {
                     let (c, s) = gemm(&p, &g);
