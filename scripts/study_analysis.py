@@ -28,6 +28,11 @@ def mean_se(xs: list[float]) -> tuple[float, float]:
     return m, math.sqrt(var / len(xs))
 
 
+def pm(mean: float, se: float) -> str:
+    """`+0.11 ± 0.09`; one seed has no standard error."""
+    return f"{mean:+.2f}" if math.isnan(se) else f"{mean:+.2f} ± {se:.2f}"
+
+
 def main(dirs: list[str]) -> None:
     if not dirs:
         raise SystemExit(__doc__)
@@ -51,7 +56,7 @@ def main(dirs: list[str]) -> None:
             beats = "yes" if mt > 2 * st else ("no" if mt < -2 * st else "not resolved")
         print(
             f"| {model} | {fmt} | {','.join(map(str, order))} | {col('native'):.2f} | {col('single'):.2f} | {col('daa'):.2f} | "
-            f"{col('static'):.2f} | {ms:+.2f} ± {ss:.2f} | {mt:+.2f} ± {st:.2f} | {within} | {beats} |"
+            f"{col('static'):.2f} | {pm(ms, ss)} | {pm(mt, st)} | {within} | {beats} |"
         )
 
 
