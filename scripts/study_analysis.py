@@ -1,11 +1,19 @@
 """The full-data study's analysis (docs/training.md, "Plan for the full-data study"): from
 the `compare.json` of each (model, format, seed) directory, the paired differences
 daa - single and daa - static per seed, their mean and standard error, and the verdicts
-the study asks for. Usage: python3 scripts/study_analysis.py DIR... (each DIR one
-`daa train --compare` output; model and format are read from the summaries)."""
+the study asks for; and from each `--sweep-lo-bits` directory, the lo_bits sweep (daa at
+each lo_bits minus single, per seed, mean and standard error). Usage:
+python3 scripts/study_analysis.py DIR... (each DIR one `daa train --compare` or
+`--sweep-lo-bits` output; model, format and data are read from the summaries; other
+directories are skipped with a note on stderr).
+
+With --update FILE, the tables replace what stands between the `<!-- study-table -->` and
+`<!-- /study-table -->` lines of FILE (docs/training.md) instead of going to stdout."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import math
 import sys
@@ -13,11 +21,13 @@ from collections import defaultdict
 from pathlib import Path
 
 
-def load(d: Path) -> tuple[tuple[str, str], int, dict[str, float]]:
-    runs = json.loads((d / "compare.json").read_text())
+def load(path: Path) -> tuple[tuple[str, str, str], int, dict[str, float]]:
+    """(model, format, data) key, seed and test accuracy (%) per run of one output."""
+    runs = json.loads(path.read_text())
     acc = {r["run"]: 100.0 * r["summary"]["test_accuracy"] for r in runs}
     s = runs[0]["summary"]
-    return (s["model"], s["format"]), s["seed"], acc
+    data = f"{s['train_images']} x {s['epochs']}"
+    return (s["model"], s["format"], data), s["seed"], acc
 
 
 def mean_se(xs: list[float]) -> tuple[float, float]:
@@ -36,13 +46,20 @@ def pm(mean: float, se: float) -> str:
 def main(dirs: list[str]) -> None:
     if not dirs:
         raise SystemExit(__doc__)
-    cells: dict[tuple[str, str], dict[int, dict[str, float]]] = defaultdict(dict)
-    for d in dirs:
-        key, seed, acc = load(Path(d))
-        cells[key][seed] = acc
-    print("| model | format | seeds | native | single | daa | static | daa - single (mean ± se) | daa - static (mean ± se) | < 0.5 pp | daa > static |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
-    for (model, fmt), seeds in sorted(cells.items()):
+    cells: dict[tuple[str, str, str], dict[int, dict[str, float]]] = defaultdict(dict)
+    sweeps: dict[tuple[str, str, str], dict[int, dict[str, float]]] = defaultdict(dict)
+    for d in map(Path, dirs):
+        if (d / "compare.json").is_file():
+            key, seed, acc = load(d / "compare.json")
+            cells[key][seed] = acc
+        elif (d / "sweep.json").is_file():
+            key, seed, acc = load(d / "sweep.json")
+            sweeps[key][seed] = acc
+        elif d.is_dir():
+            print(f"note: {d}: no compare.json or sweep.json, skipped", file=sys.stderr)
+    print("| model | format | images x epochs | seeds | native | single | daa | static | daa - single (mean ± se) | daa - static (mean ± se) | < 0.5 pp | daa > static |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for (model, fmt, data), seeds in sorted(cells.items()):
         order = sorted(seeds)
         col = lambda run: mean_se([seeds[s][run] for s in order if run in seeds[s]])[0]
         d_single = [seeds[s]["daa"] - seeds[s]["single"] for s in order]
@@ -55,10 +72,37 @@ def main(dirs: list[str]) -> None:
             within = "yes" if abs(ms) + 2 * ss < 0.5 else ("no" if abs(ms) - 2 * ss >= 0.5 else "not resolved")
             beats = "yes" if mt > 2 * st else ("no" if mt < -2 * st else "not resolved")
         print(
-            f"| {model} | {fmt} | {','.join(map(str, order))} | {col('native'):.2f} | {col('single'):.2f} | {col('daa'):.2f} | "
+            f"| {model} | {fmt} | {data} | {','.join(map(str, order))} | {col('native'):.2f} | {col('single'):.2f} | {col('daa'):.2f} | "
             f"{col('static'):.2f} | {pm(ms, ss)} | {pm(mt, st)} | {within} | {beats} |"
         )
 
+    if sweeps:
+        print()
+        print("| model | format | images x epochs | seeds | lo_bits | daa | single | daa - single (mean ± se) |")
+        print("|---|---|---|---|---|---|---|---|")
+    for (model, fmt, data), seeds in sorted(sweeps.items()):
+        order = sorted(seeds)
+        runs = sorted({r for s in order for r in seeds[s] if r.startswith("daa-lo")}, key=lambda r: -int(r[6:]))
+        single = mean_se([seeds[s]["single"] for s in order])[0]
+        for r in runs:
+            have = [s for s in order if r in seeds[s]]
+            daa = mean_se([seeds[s][r] for s in have])[0]
+            m, se = mean_se([seeds[s][r] - seeds[s]["single"] for s in have])
+            print(f"| {model} | {fmt} | {data} | {','.join(map(str, have))} | {r[6:]} | {daa:.2f} | {single:.2f} | {pm(m, se)} |")
+
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    args = sys.argv[1:]
+    if args[:1] == ["--update"] and len(args) >= 2:
+        target = Path(args[1])
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            main(args[2:])
+        text = target.read_text()
+        begin, end = "<!-- study-table -->\n", "<!-- /study-table -->"
+        if begin not in text or end not in text:
+            raise SystemExit(f"error: {target} has no {begin.strip()} ... {end} block")
+        a = text.index(begin) + len(begin)
+        target.write_text(text[:a] + out.getvalue() + text[text.index(end):])
+    else:
+        main(args)
