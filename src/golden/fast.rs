@@ -437,9 +437,12 @@ fn with_workspace<R>(f: impl FnOnce(&mut Workspace) -> R) -> R {
 unsafe fn task<S: Simd, const MR: usize>(job: &Job, ti: usize, out: &mut [f32], ws: &mut Workspace) {
     let (s, gi) = (ti / job.groups, ti % job.groups);
     let (nr, planes) = (job.nr, job.kind.planes());
-    let buf = &mut ws.strip;
-    buf.clear();
-    buf.resize(job.steps * planes * nr, 0.0);
+    // Reused between tasks without clearing: `pack_strip` writes every value of the strip.
+    let len = job.steps * planes * nr;
+    if ws.strip.len() < len {
+        ws.strip.resize(len, 0.0);
+    }
+    let buf = &mut ws.strip[..len];
     let b_min = pack_strip(job, s, buf, &mut ws.scratch);
     let first_panel = gi * job.group;
     let panels = job.group.min(job.a_min.len() - first_panel);
