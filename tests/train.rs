@@ -433,6 +433,22 @@ fn resume_continues_an_interrupted_run_bit_for_bit() {
             csv_without(&resumed.join("epochs.csv"), &[6, 7]),
             "{model}: every epoch's record"
         );
+        // The summaries too, to the last bit of every f64 (the loss curve went through the
+        // checkpoint's JSON), wall times aside.
+        let summary = |d: &std::path::Path| {
+            let mut v: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(d.join("summary.json")).unwrap()).unwrap();
+            for key in ["seconds", "gemm_seconds", "gemm_share"] {
+                v.as_object_mut().unwrap().remove(key);
+            }
+            for e in v["per_epoch"].as_array_mut().unwrap() {
+                for key in ["seconds", "gemm_seconds"] {
+                    e.as_object_mut().unwrap().remove(key);
+                }
+            }
+            v
+        };
+        assert_eq!(summary(&straight), summary(&resumed), "{model}: summary");
         // A checkpoint resumes only the run that wrote it.
         let o = run_train(&[&args[..], &["--resume", "--seed", "2"]].concat(), &resumed);
         assert_eq!(o.status.code(), Some(2));

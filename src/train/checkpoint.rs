@@ -193,3 +193,26 @@ pub fn restore(path: &Path, loaded: &Loaded, key: &RunKey, net: &mut Seq) -> Res
     });
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    /// The header's f64 records (loss curve, per-epoch figures) read back to the last bit,
+    /// as `--resume` needs: serde_json's default float parser is off by an ulp for some
+    /// values, its `float_roundtrip` parser is not.
+    #[test]
+    fn header_floats_round_trip_exactly() {
+        let mut x = 0x2545_F491_4F6C_DD1D_u64;
+        let mut values: Vec<(f64, f64)> = vec![(0.10021321961620469, 1.0694435292736013)];
+        for i in 0..20_000u64 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            // Epoch fractions and losses as training makes them.
+            values.push((i as f64 + (x % 469) as f64 / 469.0, (x >> 11) as f64 / (1u64 << 53) as f64 * 3.0));
+        }
+        let back: Vec<(f64, f64)> = serde_json::from_slice(&serde_json::to_vec(&values).unwrap()).unwrap();
+        let off =
+            values.iter().zip(&back).filter(|(a, b)| a.0.to_bits() != b.0.to_bits() || a.1.to_bits() != b.1.to_bits());
+        assert_eq!(off.count(), 0, "f64 values changed through JSON");
+    }
+}
