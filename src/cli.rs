@@ -503,9 +503,10 @@ pub struct TrainArgs {
     /// Output directory (default train_out/<model>-<format>-<policy|compare|sweep>-seed<S>).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
-    /// Run native, single, full, daa and static on the same seed; one table and one plot.
-    #[arg(long, conflicts_with = "sweep_lo_bits")]
-    pub compare: bool,
+    /// Run native, single, full, daa and static on the same seed, or only the runs named
+    /// (e.g. `--compare single,daa,static`); one table and one plot.
+    #[arg(long, conflicts_with = "sweep_lo_bits", num_args = 0.., value_delimiter = ',', value_name = "RUN,...")]
+    pub compare: Option<Vec<String>>,
     /// Run `single` and the policy (daa unless another dual policy is given) at each of these lo_bits, e.g. 7,5,3,1.
     #[arg(long, value_delimiter = ',', value_name = "L,L,...")]
     pub sweep_lo_bits: Vec<u32>,
@@ -908,7 +909,8 @@ fn run_train(t: TrainArgs, out: &mut (dyn Write + Send)) -> Result<()> {
         loss_scaling,
         stats: t.stats,
     };
-    let (runs, stem) = plan(&base, t.compare, &t.sweep_lo_bits)?;
+    let compare = t.compare.as_deref().map(crate::train::run::compare_runs).transpose()?;
+    let (runs, stem) = plan(&base, compare.as_deref(), &t.sweep_lo_bits)?;
     let data = crate::train::data::load(t.data.as_deref())?;
     let what = stem.map_or_else(|| base.policy_name(), str::to_string);
     let dir = t.out.clone().unwrap_or_else(|| {

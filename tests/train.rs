@@ -325,6 +325,25 @@ fn compare_runs_every_policy_and_fp16_uses_loss_scaling() {
     }
     assert!(dir.path().join("compare.svg").exists() && dir.path().join("compare.json").exists());
 
+    // A named subset runs only those, in the usual order; a bad name is an input error.
+    let some = dir.path().join("some");
+    let o = run_train(
+        &["--model", "lenet5", "--compare", "daa,single", "--train-subset", "100", "--test-subset", "100"],
+        &some,
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(some.join("compare.json")).unwrap()).unwrap();
+    let runs: Vec<&str> = v.as_array().unwrap().iter().map(|r| r["run"].as_str().unwrap()).collect();
+    assert_eq!(runs, ["single", "daa"]);
+    assert!(!some.join("native").exists() && !some.join("static").exists());
+    for bad in ["bogus", "daa,daa"] {
+        let o = run_train(&["--model", "lenet5", "--compare", bad], &dir.path().join("bad"));
+        assert_eq!(o.status.code(), Some(2), "{bad}");
+        assert!(String::from_utf8_lossy(&o.stderr).contains("`compare`"), "{bad}");
+        assert!(!dir.path().join("bad").exists(), "{bad}: no output");
+    }
+
     let fp16 = dir.path().join("fp16");
     let o =
         run_train(&["--model", "lenet5", "--format", "fp16", "--train-subset", "300", "--test-subset", "200"], &fp16);

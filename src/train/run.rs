@@ -487,8 +487,29 @@ pub fn progress_bar(visible: bool) -> ProgressBar {
 /// Labelled runs and the stem of their combined outputs (none for a single run).
 pub type Plan = (Vec<(String, TrainSpec)>, Option<&'static str>);
 
+/// The runs `--compare` knows, in the order it runs them.
+pub const COMPARE_RUNS: [&str; 5] = ["native", "single", "full", "daa", "static"];
+
+/// The runs a `--compare` list names, in [`COMPARE_RUNS`] order; an empty list names all.
+/// An unknown or repeated name is an input error.
+pub fn compare_runs(names: &[String]) -> Result<Vec<&'static str>, crate::error::InputError> {
+    let allowed = COMPARE_RUNS.join(", ");
+    let mut picked = Vec::new();
+    for n in names {
+        let Some(&run) = COMPARE_RUNS.iter().find(|r| **r == n.trim()) else {
+            return Err(crate::error::InputError::field("compare", n, &allowed));
+        };
+        if picked.contains(&run) {
+            return Err(crate::error::InputError::field("compare", n, &format!("each of {allowed} at most once")));
+        }
+        picked.push(run);
+    }
+    Ok(COMPARE_RUNS.into_iter().filter(|r| picked.is_empty() || picked.contains(r)).collect())
+}
+
 /// What `daa train` runs: (label, spec) pairs, and the stem of the combined outputs (none for one run).
-pub fn plan(base: &TrainSpec, compare: bool, sweep: &[u32]) -> Result<Plan> {
+/// `compare`: the runs of `--compare` ([`compare_runs`]), if given.
+pub fn plan(base: &TrainSpec, compare: Option<&[&str]>, sweep: &[u32]) -> Result<Plan> {
     use crate::config::Policy;
     let with = |policy: Policy, native: bool| {
         let mut s = base.clone();
@@ -496,10 +517,12 @@ pub fn plan(base: &TrainSpec, compare: bool, sweep: &[u32]) -> Result<Plan> {
         s.native = native;
         s
     };
-    if compare {
-        let mut runs = vec![("native".to_string(), with(Policy::Single, true))];
-        for p in [Policy::Single, Policy::Full, Policy::Daa, Policy::Static] {
-            runs.push((p.name().to_string(), with(p, false)));
+    if let Some(names) = compare {
+        let mut runs = Vec::new();
+        for &name in names {
+            // `native`: plain f32 GEMMs; its policy field is not read.
+            let spec = if name == "native" { with(Policy::Single, true) } else { with(Policy::parse(name)?, false) };
+            runs.push((name.to_string(), spec));
         }
         return Ok((runs, Some("compare")));
     }
