@@ -3,13 +3,16 @@
 #
 #   scripts/run_study.sh [OUT]      (default OUT: study_out)
 #
-# Runs every cell in two lanes of one thread each: on a 2-core machine that gives about
-# 1.4x the throughput of one 2-thread run at a time, and the results do not depend on
-# the thread count. Every command passes --resume, so after an interruption the same
-# call continues each run from its last epoch and skips finished ones. Progress lines go
-# to OUT/<run>.log, one start/end line per run to OUT/all.log. Copy a finished cell into
-# docs/training/study/ without its checkpoint.bin files and re-run
-# scripts/study_analysis.py on them for the table.
+# Jobs (a model's schedule runs, a (model, format, seed) cell, a lo_bits sweep) go through
+# a queue that LANES workers (default 2) take from, each running one job at a time with
+# one thread: on a 2-core machine two 1-thread runs side by side finish 1.4x sooner than
+# the same runs one after the other with 2 threads each, and a run's results do not
+# depend on its thread count. A cell waits for its model's epoch count E, which the
+# schedule job writes to OUT/epochs-<model>. Every command passes --resume, so after an
+# interruption the same call continues each run from its last epoch and skips finished
+# ones. Progress lines go to OUT/<run>.log, one start/end line per run to OUT/all.log.
+# Copy finished cells into docs/training/study/ without their checkpoint.bin files and
+# run scripts/study_analysis.py --update docs/training.md on them for the table.
 #
 # DAA: the daa binary (default target/release/daa; `cargo build --release` first).
 # EXTRA: more `daa train` flags for every run, only to smoke-test this script
@@ -17,45 +20,92 @@
 set -u
 OUT=${1:-study_out}
 DAA=${DAA:-target/release/daa}
+LANES=${LANES:-2}
 read -r -a EXTRA_ARGS <<< "${EXTRA:-}"
 mkdir -p "$OUT"
 [ -x "$DAA" ] || { echo "error: $DAA not found: run cargo build --release, or set DAA" >&2; exit 2; }
+QUEUE="$OUT/queue"
+
+log() { echo "$(date -u +%FT%T) $*" >> "$OUT/all.log"; }
 
 run() {
     local name=$1; shift
-    echo "$(date -u +%FT%T) start $name" >> "$OUT/all.log"
+    log "start $name"
     nice -n 10 "$DAA" train "$@" "${EXTRA_ARGS[@]}" --threads 1 --resume --out "$OUT/$name" > "$OUT/$name.log" 2>&1
-    echo "$(date -u +%FT%T) end $name rc=$?" >> "$OUT/all.log"
+    local rc=$?
+    log "end $name rc=$rc"
+    return $rc
 }
 
-# Epochs per model from the schedule study (docs/training.md): `native` at 10, 20 and 40
-# epochs; E is the fewest whose accuracy is within 1 pp of the best of the three.
-epochs_for() {
-    local m=$1 e
-    for e in 10 20 40; do run "schedule-$m-e$e" --model "$m" --policy native --epochs "$e" --seed 1; done
-    python3 - "$OUT"/schedule-"$m"-e{10,20,40}/summary.json <<'PY'
+# `native` at 10, 20 and 40 epochs; E is the fewest within 1 pp of the best of the three.
+schedule() {
+    local m=$1 e ok=1
+    for e in 10 20 40; do run "schedule-$m-e$e" --model "$m" --policy native --epochs "$e" --seed 1 || ok=0; done
+    if [ $ok = 1 ] && python3 - "$OUT"/schedule-"$m"-e{10,20,40}/summary.json > "$OUT/epochs-$m.tmp" <<'PY'
 import json, sys
 acc = {e: json.load(open(p))["test_accuracy"] for e, p in zip((10, 20, 40), sys.argv[1:])}
 print(min(e for e, a in acc.items() if max(acc.values()) - a <= 0.01))
 PY
+    then
+        mv "$OUT/epochs-$m.tmp" "$OUT/epochs-$m"
+    else
+        echo failed > "$OUT/epochs-$m"
+    fi
+    log "$m: epochs $(cat "$OUT/epochs-$m")"
 }
 
-cells() {
-    local m=$1 e
-    e=$(epochs_for "$m") || e=10
-    echo "$(date -u +%FT%T) $m: $e epochs" >> "$OUT/all.log"
-    for s in 1 2 3; do run "$m-fp32-seed$s" --model "$m" --format fp32 --lo-bits 7 --compare --epochs "$e" --seed "$s"; done
-    # `native` does not depend on the format: the bf16 cells reuse the fp32 cells' runs.
-    for s in 1 2 3; do run "$m-bf16-seed$s" --model "$m" --format bf16 --lo-bits 3 --compare single,full,daa,static --epochs "$e" --seed "$s"; done
+# The epoch count of model $1, once its schedule job has written it.
+epochs_of() {
+    while [ ! -f "$OUT/epochs-$1" ]; do sleep 30; done
+    cat "$OUT/epochs-$1"
 }
 
-# resnet-mini takes about as long as the rest together.
-lane_a() {
-    cells lenet5
-    for s in 1 2 3; do run "lenet5-sweep-seed$s" --model lenet5 --sweep-lo-bits 5,3,1,0 --epochs 10 --seed "$s"; done
-    cells vgg-small
+cell() {
+    local m=$1 f=$2 s=$3 e
+    e=$(epochs_of "$m")
+    [ "$e" = failed ] && { log "skip $m-$f-seed$s: the schedule runs of $m failed"; return; }
+    if [ "$f" = fp32 ]; then
+        run "$m-fp32-seed$s" --model "$m" --format fp32 --lo-bits 7 --compare --epochs "$e" --seed "$s"
+    else
+        # `native` does not depend on the format: the fp32 cell's run stands for it.
+        run "$m-bf16-seed$s" --model "$m" --format bf16 --lo-bits 3 --compare single,full,daa,static --epochs "$e" --seed "$s"
+    fi
 }
-lane_b() {
-    cells resnet-mini
+
+sweep() {
+    local s=$1 e
+    e=$(epochs_of lenet5)
+    [ "$e" = failed ] && return
+    run "lenet5-sweep-seed$s" --model lenet5 --sweep-lo-bits 5,3,1,0 --epochs "$e" --seed "$s"
 }
-lane_a & lane_b & wait
+
+# The queue, rebuilt on every start (finished runs only reload their checkpoints): the
+# schedule jobs first, so that cells seldom wait; resnet-mini, the longest, last.
+{
+    for m in lenet5 vgg-small resnet-mini; do echo "schedule $m"; done
+    for m in lenet5 vgg-small; do for f in fp32 bf16; do for s in 1 2 3; do echo "cell $m $f $s"; done; done; done
+    for s in 1 2 3; do echo "sweep $s"; done
+    for f in fp32 bf16; do for s in 1 2 3; do echo "cell resnet-mini $f $s"; done; done
+} > "$QUEUE"
+rm -f "$OUT"/epochs-*
+
+# Takes the next job off the queue (empty when there is none).
+next_job() {
+    (
+        flock 9
+        head -n 1 "$QUEUE"
+        sed -i 1d "$QUEUE"
+    ) 9> "$QUEUE.lock"
+}
+
+worker() {
+    local job
+    while job=$(next_job) && [ -n "$job" ]; do
+        # shellcheck disable=SC2086 # a job is a function name and its words
+        $job
+    done
+}
+
+for _ in $(seq "$LANES"); do worker & done
+wait
+log "queue empty"
