@@ -10,7 +10,9 @@
 # depend on its thread count. A cell waits for its model's epoch count E, which the
 # schedule job writes to OUT/epochs-<model>. Every command passes --resume, so after an
 # interruption the same call continues each run from its last epoch and skips finished
-# ones. Progress lines go to OUT/<run>.log, one start/end line per run to OUT/all.log.
+# ones. Progress lines go to OUT/<run>.log, one start/end line per run to OUT/all.log;
+# the exit status is 1 if any run failed (ever, in that all.log), 2 if a study is already
+# running in OUT.
 # Copy finished cells into docs/training/study/ without their checkpoint.bin files and
 # run scripts/study_analysis.py --update docs/training.md on them for the table.
 #
@@ -24,6 +26,16 @@ LANES=${LANES:-2}
 read -r -a EXTRA_ARGS <<< "${EXTRA:-}"
 mkdir -p "$OUT"
 [ -x "$DAA" ] || { echo "error: $DAA not found: run cargo build --release, or set DAA" >&2; exit 2; }
+# One study per output directory: a second copy would train the same runs at once.
+exec 8> "$OUT/lock"
+flock -n 8 || { echo "error: a study is already running in $OUT (its lock: $OUT/lock)" >&2; exit 2; }
+# Stopping the script stops its workers and their runs (their children: `daa`, `sleep`).
+pids=()
+stop_workers() {
+    local p
+    for p in "${pids[@]}"; do pkill -TERM -P "$p" 2> /dev/null; kill "$p" 2> /dev/null; done
+}
+trap 'stop_workers; exit 130' INT TERM
 QUEUE="$OUT/queue"
 
 log() { echo "$(date -u +%FT%T) $*" >> "$OUT/all.log"; }
@@ -31,7 +43,7 @@ log() { echo "$(date -u +%FT%T) $*" >> "$OUT/all.log"; }
 run() {
     local name=$1; shift
     log "start $name"
-    nice -n 10 "$DAA" train "$@" "${EXTRA_ARGS[@]}" --threads 1 --resume --out "$OUT/$name" > "$OUT/$name.log" 2>&1
+    nice -n 10 "$DAA" train "$@" ${EXTRA_ARGS[@]+"${EXTRA_ARGS[@]}"} --threads 1 --resume --out "$OUT/$name" >> "$OUT/$name.log" 2>&1
     local rc=$?
     log "end $name rc=$rc"
     return $rc
@@ -49,7 +61,7 @@ PY
     then
         mv "$OUT/epochs-$m.tmp" "$OUT/epochs-$m"
     else
-        echo failed > "$OUT/epochs-$m"
+        echo failed > "$OUT/epochs-$m.tmp" && mv "$OUT/epochs-$m.tmp" "$OUT/epochs-$m"
     fi
     log "$m: epochs $(cat "$OUT/epochs-$m")"
 }
@@ -75,7 +87,7 @@ cell() {
 sweep() {
     local s=$1 e
     e=$(epochs_of lenet5)
-    [ "$e" = failed ] && return
+    [ "$e" = failed ] && { log "skip lenet5-sweep-seed$s: the schedule runs of lenet5 failed"; return; }
     run "lenet5-sweep-seed$s" --model lenet5 --sweep-lo-bits 5,3,1,0 --epochs "$e" --seed "$s"
 }
 
@@ -106,6 +118,9 @@ worker() {
     done
 }
 
-for _ in $(seq "$LANES"); do worker & done
+for _ in $(seq "$LANES"); do worker & pids+=($!); done
 wait
 log "queue empty"
+# Runs that failed are in all.log; the exit status says whether there were any.
+failed=$(grep -c 'rc=[1-9]' "$OUT/all.log")
+[ "$failed" = 0 ] || { echo "error: $failed run(s) failed, see $OUT/all.log" >&2; exit 1; }

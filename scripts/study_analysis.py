@@ -39,7 +39,9 @@ def mean_se(xs: list[float]) -> tuple[float, float]:
 
 
 def pm(mean: float, se: float) -> str:
-    """`+0.11 ± 0.09`; one seed has no standard error."""
+    """`+0.11 ± 0.09`; one seed has no standard error, no seed no mean."""
+    if math.isnan(mean):
+        return "-"
     return f"{mean:+.2f}" if math.isnan(se) else f"{mean:+.2f} ± {se:.2f}"
 
 
@@ -55,7 +57,7 @@ def main(dirs: list[str]) -> None:
         elif (d / "sweep.json").is_file():
             key, seed, acc = load(d / "sweep.json")
             sweeps[key][seed] = acc
-        elif d.is_dir():
+        elif d.is_dir() or not d.exists():
             print(f"note: {d}: no compare.json or sweep.json, skipped", file=sys.stderr)
     # `native` does not depend on the format (plain f32 GEMMs): a cell run without it takes
     # the run of another format's cell with the same model, data and seed.
@@ -73,15 +75,21 @@ def main(dirs: list[str]) -> None:
             have = [seeds[s][run] for s in order if run in seeds[s]]
             return f"{mean_se(have)[0]:.2f}" if have else "-"
 
-        d_single = [seeds[s]["daa"] - seeds[s]["single"] for s in order]
-        d_static = [seeds[s]["daa"] - seeds[s]["static"] for s in order]
-        (ms, ss), (mt, st) = mean_se(d_single), mean_se(d_static)
-        # A verdict needs the difference two standard errors clear of the bound; one seed has none.
-        if ss != ss:
-            within = beats = "one seed: not resolved"
-        else:
-            within = "yes" if abs(ms) + 2 * ss < 0.5 else ("no" if abs(ms) - 2 * ss >= 0.5 else "not resolved")
-            beats = "yes" if mt > 2 * st else ("no" if mt < -2 * st else "not resolved")
+        # Paired only over the seeds that have both runs.
+        def diffs(other: str) -> list[float]:
+            return [seeds[s]["daa"] - seeds[s][other] for s in order if "daa" in seeds[s] and other in seeds[s]]
+
+        def verdict(xs: list[float], test) -> str:
+            # A verdict needs the difference two standard errors clear of the bound.
+            if len(xs) < 2:
+                return "fewer than two seeds: not resolved"
+            return test(*mean_se(xs))
+
+        d_single, d_static = diffs("single"), diffs("static")
+        (ms, ss) = mean_se(d_single) if d_single else (math.nan, math.nan)
+        (mt, st) = mean_se(d_static) if d_static else (math.nan, math.nan)
+        within = verdict(d_single, lambda m, e: "yes" if abs(m) + 2 * e < 0.5 else ("no" if abs(m) - 2 * e >= 0.5 else "not resolved"))
+        beats = verdict(d_static, lambda m, e: "yes" if m > 2 * e else ("no" if m < -2 * e else "not resolved"))
         print(
             f"| {model} | {fmt} | {data} | {','.join(map(str, order))} | {col('native')} | {col('single')} | {col('daa')} | "
             f"{col('static')} | {pm(ms, ss)} | {pm(mt, st)} | {within} | {beats} |"
@@ -94,9 +102,11 @@ def main(dirs: list[str]) -> None:
     for (model, fmt, data), seeds in sorted(sweeps.items()):
         order = sorted(seeds)
         runs = sorted({r for s in order for r in seeds[s] if r.startswith("daa-lo")}, key=lambda r: -int(r[6:]))
-        single = mean_se([seeds[s]["single"] for s in order])[0]
         for r in runs:
-            have = [s for s in order if r in seeds[s]]
+            have = [s for s in order if r in seeds[s] and "single" in seeds[s]]
+            if not have:
+                continue
+            single = mean_se([seeds[s]["single"] for s in have])[0]
             daa = mean_se([seeds[s][r] for s in have])[0]
             m, se = mean_se([seeds[s][r] - seeds[s]["single"] for s in have])
             print(f"| {model} | {fmt} | {data} | {','.join(map(str, have))} | {r[6:]} | {daa:.2f} | {single:.2f} | {pm(m, se)} |")
@@ -114,6 +124,6 @@ if __name__ == "__main__":
         if begin not in text or end not in text:
             raise SystemExit(f"error: {target} has no {begin.strip()} ... {end} block")
         a = text.index(begin) + len(begin)
-        target.write_text(text[:a] + out.getvalue() + text[text.index(end):])
+        target.write_text(text[:a] + out.getvalue() + text[text.index(end, a):])
     else:
         main(args)

@@ -188,7 +188,7 @@ impl Format {
         self.encode_rne_general(x)
     }
 
-    /// [`Format::encode_rne`] without the binary32 shortcut.
+    /// [`Format::encode_rne`] without the 8-exponent-bit fast path (`encode_rne_e8`).
     fn encode_rne_general(self, x: f32) -> u32 {
         let bits = x.to_bits();
         let sign = (bits >> 31) << (self.width() - 1);
@@ -268,13 +268,13 @@ impl fmt::Display for Format {
 /// binary32's, so RNE is one integer add on the bit pattern (a carry out of the fraction
 /// bumps the exponent, and the largest finite value rounds up to Inf by itself). Subnormal
 /// inputs are zeros (DAZ), NaN the canonical quiet NaN. Hot in training (every operand of
-/// every GEMM), so written without branches on the value.
+/// every GEMM), so written as selects the compiler can vectorise, not early returns.
 #[inline(always)]
 fn encode_rne_e8(bits: u32, s: u32) -> u32 {
     let mag = bits & 0x7FFF_FFFF;
     // s = 0 (binary32 itself): nothing to round.
     let round = ((1u32 << s) >> 1).saturating_sub(1) + ((bits >> s) & 1 & (s != 0) as u32);
-    // No wrap for finite values and Inf: mag + round <= 0x7F80_0000 + 2^22.
+    // No wrap for finite values and Inf: mag + round <= 0x7F80_0000 + 2^21.
     let r = bits.wrapping_add(round) >> s;
     if mag > 0x7F80_0000 {
         0x7FC0_0000 >> s

@@ -24,7 +24,8 @@ fn main() {
 /// column and result buffers in every GEMM, so each came back as new pages that fault in
 /// and are zeroed by the kernel again. With the threshold at its maximum and no trimming,
 /// a resnet-mini bf16 `daa` epoch on 1,920 images took 2.6-2.7 s instead of 3.4-3.8 s.
-/// The peak footprint is unchanged: the heap keeps what the largest step needed.
+/// The cost: memory is not given back after the peak, and each allocator arena (one per
+/// busy thread, at most a few here) keeps its own peak.
 fn keep_freed_memory() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: mallopt only sets allocator parameters; called before any thread exists.

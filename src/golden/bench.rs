@@ -193,7 +193,11 @@ pub fn table(r: &BenchReport) -> String {
             t.name,
             t.seconds,
             macs / t.seconds / 1e9,
-            if i == r.reference { "  <- reference (same instruction set)" } else { "" }
+            match (i == r.reference, t.isa == r.isa) {
+                (true, true) => "  <- reference (same instruction set)",
+                (true, false) => "  <- reference (no sgemm of this instruction set timed)",
+                _ => "",
+            }
         );
     }
     s += "kernel nostats: the statistics-free GEMM (training); stats: `gemm` with statistics\n";

@@ -496,7 +496,13 @@ pub fn compare_runs(names: &[String]) -> Result<Vec<&'static str>, crate::error:
     let allowed = COMPARE_RUNS.join(", ");
     let mut picked = Vec::new();
     for n in names {
-        let Some(&run) = COMPARE_RUNS.iter().find(|r| **r == n.trim()) else {
+        let name = n.trim().to_ascii_lowercase();
+        if name.is_empty() {
+            return Err(crate::error::InputError::msg(format!(
+                "invalid value for `compare`: an empty run name (in a list like 'daa,,single' or 'daa,'); allowed: {allowed}"
+            )));
+        }
+        let Some(&run) = COMPARE_RUNS.iter().find(|r| **r == name) else {
             return Err(crate::error::InputError::field("compare", n, &allowed));
         };
         if picked.contains(&run) {
