@@ -11,8 +11,8 @@
 # schedule job writes to OUT/epochs-<model>. Every command passes --resume, so after an
 # interruption the same call continues each run from its last epoch and skips finished
 # ones. Progress lines go to OUT/<run>.log, one start/end line per run to OUT/all.log;
-# the exit status is 1 if any run failed (ever, in that all.log), 2 if a study is already
-# running in OUT.
+# the exit status is 1 if any run's last attempt failed, 2 if a study is already running
+# in OUT.
 # Copy finished cells into docs/training/study/ without their checkpoint.bin files and
 # run scripts/study_analysis.py --update docs/training.md on them for the table.
 #
@@ -121,6 +121,6 @@ worker() {
 for _ in $(seq "$LANES"); do worker & pids+=($!); done
 wait
 log "queue empty"
-# Runs that failed are in all.log; the exit status says whether there were any.
-failed=$(grep -c 'rc=[1-9]' "$OUT/all.log")
+# A run failed if its last attempt in all.log did; the exit status says whether any did.
+failed=$(awk '$2 == "end" { rc[$3] = $4 } END { n = 0; for (r in rc) if (rc[r] != "rc=0") n++; print n }' "$OUT/all.log")
 [ "$failed" = 0 ] || { echo "error: $failed run(s) failed, see $OUT/all.log" >&2; exit 1; }
