@@ -92,12 +92,13 @@ sweep() {
 }
 
 # The queue, rebuilt on every start (finished runs only reload their checkpoints): the
-# schedule jobs first, so that cells seldom wait; resnet-mini, the longest, last.
+# schedule jobs first, then lenet5's jobs (its E comes first), so that a lane seldom waits
+# for an E; resnet-mini, the longest, last.
 {
     for m in lenet5 vgg-small resnet-mini; do echo "schedule $m"; done
-    for m in lenet5 vgg-small; do for f in fp32 bf16; do for s in 1 2 3; do echo "cell $m $f $s"; done; done; done
+    for f in fp32 bf16; do for s in 1 2 3; do echo "cell lenet5 $f $s"; done; done
     for s in 1 2 3; do echo "sweep $s"; done
-    for f in fp32 bf16; do for s in 1 2 3; do echo "cell resnet-mini $f $s"; done; done
+    for m in vgg-small resnet-mini; do for f in fp32 bf16; do for s in 1 2 3; do echo "cell $m $f $s"; done; done; done
 } > "$QUEUE"
 rm -f "$OUT"/epochs-*
 

@@ -488,6 +488,10 @@ pub struct TrainArgs {
     /// Peak learning rate (cosine schedule to 0). Default: 0.05, resnet-mini 0.1.
     #[arg(long)]
     pub lr: Option<f32>,
+    /// Steps of linear learning-rate warmup: step s (from 0) uses the cosine rate times
+    /// min(1, (s + 1) / N); 0 turns it off. Default: 500 for vgg-small (no batch norm), 0 otherwise.
+    #[arg(long, value_name = "N")]
+    pub warmup_steps: Option<usize>,
     /// SGD momentum, 0 <= m < 1.
     #[arg(long, default_value_t = 0.9)]
     pub momentum: f32,
@@ -876,6 +880,9 @@ fn run_train(t: TrainArgs, out: &mut (dyn Write + Send)) -> Result<()> {
     let train_subset = positive("train-subset", t.train_subset.unwrap_or(60_000), usize::MAX)?;
     let test_subset = positive("test-subset", t.test_subset.unwrap_or(10_000), usize::MAX)?;
     let lr = t.lr.unwrap_or(if t.model == "resnet-mini" { 0.1 } else { 0.05 });
+    // vgg-small has no batch norm: at full rate from the first step, some seeds' ReLUs all die
+    // within 100 steps and the net stays at chance (seed 2 at 60,000 images; docs/training.md).
+    let warmup_steps = t.warmup_steps.unwrap_or(if t.model == "vgg-small" { 500 } else { 0 });
     if !(lr.is_finite() && lr > 0.0) {
         return Err(InputError::field("lr", &lr.to_string(), "a positive number").into());
     }
@@ -902,7 +909,7 @@ fn run_train(t: TrainArgs, out: &mut (dyn Write + Send)) -> Result<()> {
         native,
         epochs: t.epochs,
         batch: t.batch,
-        sgd: Sgd { lr, momentum: t.momentum, weight_decay: t.weight_decay },
+        sgd: Sgd { lr, momentum: t.momentum, weight_decay: t.weight_decay, warmup_steps },
         train_subset,
         test_subset,
         seed: t.seed,

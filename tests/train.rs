@@ -286,6 +286,7 @@ fn small_training_run_learns_writes_its_files_and_repeats_bit_for_bit() {
     assert_eq!(s["model"], "lenet5");
     assert_eq!(s["policy"], "daa");
     assert_eq!(s["epochs"], 2);
+    assert_eq!(s["sgd"]["warmup_steps"], 0, "no warmup by default but for vgg-small");
     let acc = s["test_accuracy"].as_f64().unwrap();
     assert!(acc > 0.5 && acc <= 1.0, "2 epochs on 1000 images reach well above chance (10 %): {acc}");
     assert!(s["seconds"].as_f64().unwrap() > 0.0);
@@ -352,6 +353,28 @@ fn compare_runs_every_policy_and_fp16_uses_loss_scaling() {
         serde_json::from_str(&std::fs::read_to_string(fp16.join("summary.json")).unwrap()).unwrap();
     assert_eq!(s["loss_scaling"], true, "auto: on for a 5-bit exponent");
     assert!(s["train_loss"].as_f64().unwrap().is_finite());
+}
+
+#[test]
+fn vgg_small_warms_up_by_default() {
+    if !have_dataset() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let one_step = ["--model", "vgg-small", "--policy", "native", "--train-subset", "64", "--test-subset", "64"];
+    for (extra, warmup) in [(&[][..], 500u64), (&["--warmup-steps", "0"][..], 0)] {
+        let out = dir.path().join(warmup.to_string());
+        let o = run_train(&[&one_step[..], extra].concat(), &out);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let s: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+        assert_eq!(s["sgd"]["warmup_steps"], warmup);
+        // The first step's rate: the cosine's peak 0.05 times 1 / W.
+        let lr = s["per_epoch"][0]["lr"].as_f64().unwrap();
+        let want = if warmup == 0 { 0.05 } else { 0.05 / warmup as f64 };
+        assert!((lr - want).abs() <= 1e-7 * want, "warmup {warmup}: first rate {lr}, want {want}");
+        assert_eq!(s["lr_schedule"].as_str().unwrap().contains("warmup"), warmup > 0, "{}", s["lr_schedule"]);
+    }
 }
 
 #[test]

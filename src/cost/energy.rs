@@ -47,7 +47,7 @@ pub fn capture_training_gemms(
     let batch = 32;
     let mut net = build(model, seed)?;
     let mut eng = Engine::new(Arith::Golden(crate::golden::pe::PeParams::from(&cfg.with_policy(Policy::Daa))));
-    let sgd = Sgd { lr: 0.05, momentum: 0.9, weight_decay: 5e-4 };
+    let sgd = Sgd { lr: 0.05, momentum: 0.9, weight_decay: 5e-4, warmup_steps: 0 };
     let px = data.rows * data.cols;
     for step in 0..=warmup {
         let start = (step * batch) % data.len().saturating_sub(batch).max(1);

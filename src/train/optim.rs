@@ -1,5 +1,5 @@
 //! SGD with momentum and weight decay on binary32 master weights, a cosine learning-rate
-//! schedule, and dynamic loss scaling for narrow-exponent formats.
+//! schedule with an optional linear warmup, and dynamic loss scaling for narrow-exponent formats.
 
 use super::layers::Param;
 
@@ -12,6 +12,9 @@ pub struct Sgd {
     pub momentum: f32,
     /// L2 weight decay (weights only; not biases or batch-norm parameters).
     pub weight_decay: f32,
+    /// Steps of linear warmup (0: none). Records written before warmup existed read as 0.
+    #[serde(default)]
+    pub warmup_steps: usize,
 }
 
 impl Sgd {
@@ -26,12 +29,18 @@ impl Sgd {
             }
         }
     }
-}
 
-/// Cosine annealing from `lr` at step 0 to 0 at step `total`.
-pub fn cosine_lr(lr: f32, step: usize, total: usize) -> f32 {
-    let t = step as f64 / total.max(1) as f64;
-    (lr as f64 * 0.5 * (1.0 + (std::f64::consts::PI * t).cos())) as f32
+    /// The learning rate of `step` (0-based) in a run of `total` steps: cosine annealing from
+    /// `lr` to 0 over the whole run, times the warmup factor min(1, (step + 1) / warmup_steps).
+    /// The factors multiply as in PyTorch's `ChainedScheduler([LinearLR(opt, 1 / W,
+    /// total_iters = W - 1), CosineAnnealingLR(opt, total)])`, so a warmup longer than the run
+    /// needs no special case and the cosine part is the same with or without warmup.
+    pub fn lr_at(&self, step: usize, total: usize) -> f32 {
+        let t = step as f64 / total.max(1) as f64;
+        let cosine = self.lr as f64 * 0.5 * (1.0 + (std::f64::consts::PI * t).cos());
+        let warmup = if self.warmup_steps == 0 { 1.0 } else { ((step + 1) as f64 / self.warmup_steps as f64).min(1.0) };
+        (cosine * warmup) as f32
+    }
 }
 
 /// Dynamic loss scaling: the loss gradient is multiplied by `scale` before the backward
@@ -78,5 +87,31 @@ impl LossScaler {
             self.skipped += 1;
         }
         finite
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Sgd;
+
+    #[test]
+    fn warmup_scales_the_cosine_rate_and_zero_warmup_is_the_plain_cosine() {
+        let plain = Sgd { lr: 0.05, momentum: 0.9, weight_decay: 5e-4, warmup_steps: 0 };
+        let warm = Sgd { warmup_steps: 4, ..plain };
+        let total = 100;
+        for step in [0, 1, 37, 99] {
+            let t = step as f64 / total as f64;
+            let cosine = (0.05f32 as f64 * 0.5 * (1.0 + (std::f64::consts::PI * t).cos())) as f32;
+            assert_eq!(plain.lr_at(step, total).to_bits(), cosine.to_bits(), "step {step}");
+        }
+        for step in 0..4 {
+            let want = plain.lr_at(step, total) as f64 * (step + 1) as f64 / 4.0;
+            assert!((warm.lr_at(step, total) as f64 - want).abs() <= 1e-9, "step {step}");
+        }
+        assert_eq!(warm.lr_at(3, total), plain.lr_at(3, total), "full rate from step W - 1");
+        assert_eq!(warm.lr_at(50, total), plain.lr_at(50, total));
+        // A warmup longer than the run: every step is scaled, none is out of range.
+        let long = Sgd { warmup_steps: 1_000, ..plain };
+        assert!(long.lr_at(99, total) > 0.0 && long.lr_at(99, total) < plain.lr_at(99, total));
     }
 }

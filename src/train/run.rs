@@ -5,7 +5,7 @@ use super::data::{Dataset, FashionMnist};
 use super::engine::{Arith, Engine};
 use super::layers::{softmax_cross_entropy, Layer, Seq};
 use super::models::build;
-use super::optim::{cosine_lr, LossScaler, Sgd};
+use super::optim::{LossScaler, Sgd};
 use super::tensor::Tensor;
 use crate::config::Config;
 use crate::error::InputError;
@@ -259,7 +259,7 @@ pub fn train_checkpointed(
             .shuffle(&mut ChaCha8Rng::seed_from_u64(spec.seed ^ (0x5DEE_CE66_D1CE_u64.wrapping_mul(epoch as u64 + 1))));
         let (mut loss_sum, mut correct, mut seen) = (0f64, 0usize, 0usize);
         let (mut window, mut window_n) = (0f64, 0usize);
-        let lr0 = cosine_lr(spec.sgd.lr, epoch * steps_per_epoch, total_steps);
+        let lr0 = spec.sgd.lr_at(epoch * steps_per_epoch, total_steps);
         for (s, idx) in order.chunks(spec.batch).enumerate() {
             let step = epoch * steps_per_epoch + s;
             let (x, y) = batch_tensor(&train_set, idx);
@@ -272,7 +272,7 @@ pub fn train_checkpointed(
             net.backward(g, &mut eng);
             let mut params = net.params();
             if scaler.update(&mut params) {
-                spec.sgd.step(params, cosine_lr(spec.sgd.lr, step, total_steps), 1.0 / scale);
+                spec.sgd.step(params, spec.sgd.lr_at(step, total_steps), 1.0 / scale);
             }
             loss_sum += loss as f64;
             correct += c;
@@ -333,7 +333,10 @@ pub fn train_checkpointed(
     let last = per_epoch.last().expect("at least one epoch");
     Ok(Some(Summary {
         run: key,
-        lr_schedule: "cosine from lr to 0 over all steps".into(),
+        lr_schedule: match spec.sgd.warmup_steps {
+            0 => "cosine from lr to 0 over all steps".into(),
+            w => format!("cosine from lr to 0 over all steps, times min(1, (step + 1) / {w}) (linear warmup)"),
+        },
         threads: rayon::current_num_threads(),
         test_accuracy: last.test_accuracy,
         train_loss: last.train_loss,
