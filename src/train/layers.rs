@@ -115,24 +115,35 @@ impl Conv2d {
         ((h + 2 * self.pad - self.k) / self.stride + 1, (w + 2 * self.pad - self.k) / self.stride + 1)
     }
 
+    /// The output positions o in 0..out whose input position o * stride + off - pad lies in
+    /// 0..len: the taps that miss the padding, found once per kernel offset instead of
+    /// tested per element (which kept the copies below from vectorising).
+    fn taps(&self, off: usize, len: usize, out: usize) -> std::ops::Range<usize> {
+        let s = self.stride;
+        let lo = self.pad.saturating_sub(off).div_ceil(s);
+        let hi = (len + self.pad).checked_sub(off + 1).map_or(0, |last| (last / s + 1).min(out));
+        lo..hi.max(lo)
+    }
+
     /// im2col: rows (ci, ky, kx), columns (n, oy, ox).
     fn im2col(&self, x: &Tensor) -> Vec<f32> {
         let (ho, wo) = self.out_hw(x.h, x.w);
+        let (s, pad) = (self.stride, self.pad);
         let cols_n = x.n * ho * wo;
         let mut cols = vec![0f32; self.cin * self.k * self.k * cols_n];
         cols.par_chunks_mut(cols_n).enumerate().for_each(|(row, out)| {
             let (ci, ky, kx) = (row / (self.k * self.k), (row / self.k) % self.k, row % self.k);
-            for n in 0..x.n {
+            let (oys, oxs) = (self.taps(ky, x.h, ho), self.taps(kx, x.w, wo));
+            for (n, dst) in out.chunks_exact_mut(ho * wo).enumerate() {
                 let plane = &x.data[(n * x.c + ci) * x.plane()..][..x.plane()];
-                for oy in 0..ho {
-                    let iy = (oy * self.stride + ky) as isize - self.pad as isize;
-                    if iy < 0 || iy >= x.h as isize {
-                        continue;
-                    }
-                    for ox in 0..wo {
-                        let ix = (ox * self.stride + kx) as isize - self.pad as isize;
-                        if ix >= 0 && ix < x.w as isize {
-                            out[(n * ho + oy) * wo + ox] = plane[iy as usize * x.w + ix as usize];
+                for oy in oys.clone() {
+                    let src = &plane[(oy * s + ky - pad) * x.w..][..x.w];
+                    let dst = &mut dst[oy * wo..][..wo];
+                    if s == 1 {
+                        dst[oxs.clone()].copy_from_slice(&src[oxs.start + kx - pad..oxs.end + kx - pad]);
+                    } else {
+                        for ox in oxs.clone() {
+                            dst[ox] = src[ox * s + kx - pad];
                         }
                     }
                 }
@@ -141,9 +152,11 @@ impl Conv2d {
         cols
     }
 
-    /// col2im: sums the column gradients back into the input planes.
+    /// col2im: sums the column gradients back into the input planes. Each input element
+    /// receives its terms in (ky, kx) order, as the inner loops run over distinct elements.
     fn col2im(&self, dcols: &[f32], n: usize, h: usize, w: usize) -> Tensor {
         let (ho, wo) = self.out_hw(h, w);
+        let (s, pad) = (self.stride, self.pad);
         let cols_n = n * ho * wo;
         let mut dx = Tensor::zeros(n, self.cin, h, w);
         dx.data.par_chunks_mut(h * w).enumerate().for_each(|(nc, plane)| {
@@ -151,15 +164,18 @@ impl Conv2d {
             for ky in 0..self.k {
                 for kx in 0..self.k {
                     let row = &dcols[((ci * self.k + ky) * self.k + kx) * cols_n..][..cols_n];
-                    for oy in 0..ho {
-                        let iy = (oy * self.stride + ky) as isize - self.pad as isize;
-                        if iy < 0 || iy >= h as isize {
-                            continue;
-                        }
-                        for ox in 0..wo {
-                            let ix = (ox * self.stride + kx) as isize - self.pad as isize;
-                            if ix >= 0 && ix < w as isize {
-                                plane[iy as usize * w + ix as usize] += row[(ni * ho + oy) * wo + ox];
+                    let (oys, oxs) = (self.taps(ky, h, ho), self.taps(kx, w, wo));
+                    for oy in oys {
+                        let src = &row[(ni * ho + oy) * wo..][..wo];
+                        let dst = &mut plane[(oy * s + ky - pad) * w..][..w];
+                        if s == 1 {
+                            let dst = &mut dst[oxs.start + kx - pad..oxs.end + kx - pad];
+                            for (d, g) in dst.iter_mut().zip(&src[oxs.clone()]) {
+                                *d += g;
+                            }
+                        } else {
+                            for ox in oxs.clone() {
+                                dst[ox * s + kx - pad] += src[ox];
                             }
                         }
                     }
@@ -312,10 +328,9 @@ impl Layer for Relu {
         x
     }
     fn backward(&mut self, mut g: Tensor, _: &mut Engine) -> Tensor {
+        // A select, not a conditional store: this form vectorises (7 % of a resnet-mini epoch before).
         for (v, &m) in g.data.iter_mut().zip(&self.mask) {
-            if !m {
-                *v = 0.0;
-            }
+            *v = if m { *v } else { 0.0 };
         }
         g
     }
@@ -587,4 +602,64 @@ pub fn softmax_cross_entropy(logits: &Tensor, labels: &[u8]) -> (f32, Tensor, us
         }
     }
     (loss, grad, correct)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Conv2d, Tensor};
+    use rand::{Rng, SeedableRng};
+    use rand_chacha::ChaCha8Rng;
+
+    /// im2col and col2im equal the per-element definitions (every tap tested against the
+    /// padding), bit for bit, for every stride, padding and kernel size around the edges.
+    #[test]
+    fn im2col_and_col2im_match_their_per_element_definitions() {
+        let mut rng = ChaCha8Rng::seed_from_u64(7);
+        for (k, stride, pad, h, w) in [
+            (1, 1, 0, 4, 5),
+            (3, 1, 1, 5, 4),
+            (3, 2, 1, 7, 6),
+            (5, 1, 2, 6, 6),
+            (5, 1, 0, 7, 5),
+            (3, 3, 2, 8, 7),
+            (4, 2, 3, 5, 9),
+        ] {
+            let conv = Conv2d::new(2, 3, k, stride, pad, false, &mut rng);
+            let (n, cin) = (2, 2);
+            let x = Tensor::from_vec(n, cin, h, w, (0..n * cin * h * w).map(|_| rng.random_range(-1.0..1.0)).collect());
+            let (ho, wo) = conv.out_hw(h, w);
+            let cols_n = n * ho * wo;
+            let mut want = vec![0f32; cin * k * k * cols_n];
+            let mut dx_want = Tensor::zeros(n, cin, h, w);
+            let dcols: Vec<f32> = (0..want.len()).map(|_| rng.random_range(-1.0..1.0)).collect();
+            for ci in 0..cin {
+                for ky in 0..k {
+                    for kx in 0..k {
+                        let row = (ci * k + ky) * k + kx;
+                        for ni in 0..n {
+                            for oy in 0..ho {
+                                for ox in 0..wo {
+                                    let (iy, ix) = (
+                                        (oy * stride + ky) as isize - pad as isize,
+                                        (ox * stride + kx) as isize - pad as isize,
+                                    );
+                                    if iy >= 0 && iy < h as isize && ix >= 0 && ix < w as isize {
+                                        let src = ((ni * cin + ci) * h + iy as usize) * w + ix as usize;
+                                        let col = row * cols_n + (ni * ho + oy) * wo + ox;
+                                        want[col] = x.data[src];
+                                        dx_want.data[src] += dcols[col];
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            let case = format!("k {k} stride {stride} pad {pad} {h}x{w}");
+            assert_eq!(conv.im2col(&x), want, "{case}");
+            let dx = conv.col2im(&dcols, n, h, w);
+            let bits = |t: &Tensor| t.data.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&dx), bits(&dx_want), "{case}");
+        }
+    }
 }
