@@ -36,6 +36,12 @@ pub struct AccuracyDelta {
     /// Training images per epoch and epochs: runs are paired only within one setting.
     pub train_images: u64,
     pub epochs: u64,
+    /// The rest of the setting ([`AccuracyRow::recipe`]).
+    pub recipe: String,
+    /// Whether another setting of this report has the same model, images and epochs, so
+    /// that [`describe`](Self::describe) must name the recipe to tell them apart.
+    #[serde(skip)]
+    pub recipe_differs: bool,
     /// Seeds with both runs.
     pub seeds: Vec<u64>,
     /// Mean of (policy - single) over the seeds, percentage points.
@@ -45,12 +51,14 @@ pub struct AccuracyDelta {
 }
 
 impl AccuracyDelta {
-    /// `lenet5, 60000 x 10 ep, 3 seeds: +0.11 ± 0.09` (± omitted for one seed).
+    /// `lenet5, 60000 x 10 ep, 3 seeds: +0.11 ± 0.09` (± omitted for one seed; the recipe
+    /// in parentheses after `ep` when another setting would read the same).
     pub fn describe(&self) -> String {
         let n = self.seeds.len();
         let se = self.se_pp.map(|e| format!(" ± {e:.2}")).unwrap_or_default();
+        let recipe = if self.recipe_differs { format!(" ({})", self.recipe) } else { String::new() };
         format!(
-            "{}, {} x {} ep, {n} seed{}: {:+.2}{se}",
+            "{}, {} x {} ep{recipe}, {n} seed{}: {:+.2}{se}",
             self.model,
             self.train_images,
             self.epochs,
@@ -60,30 +68,24 @@ impl AccuracyDelta {
     }
 }
 
-/// Paired differences of `policy` against `single` per (model, training images, epochs),
-/// settings in order of model, then most data and epochs first.
+/// Paired differences of `policy` against `single` per setting (model, training images,
+/// epochs, recipe), settings in order of model, then most data and epochs first.
 pub fn accuracy_vs_single(rows: &[AccuracyRow], policy: &str) -> Vec<AccuracyDelta> {
     use std::cmp::Reverse;
-    /// (model, training images, epochs), most data first.
-    type Setting = (String, Reverse<u64>, Reverse<u64>);
+    /// (model, training images, epochs, recipe), most data first.
+    type Setting = (String, Reverse<u64>, Reverse<u64>, String);
     let mut by_setting: BTreeMap<Setting, BTreeMap<u64, f64>> = BTreeMap::new();
     for row in rows.iter().filter(|r| r.policy == policy) {
-        let base = rows.iter().find(|b| {
-            b.policy == "single"
-                && b.model == row.model
-                && b.seed == row.seed
-                && b.train_images == row.train_images
-                && b.epochs == row.epochs
-        });
+        let base = rows.iter().find(|b| b.policy == "single" && b.seed == row.seed && b.same_setting(row));
         if let Some(b) = base {
-            let key = (row.model.clone(), Reverse(row.train_images), Reverse(row.epochs));
+            let key = (row.model.clone(), Reverse(row.train_images), Reverse(row.epochs), row.recipe.clone());
             // One difference per seed: a second run of the same setting and seed replaces none.
             by_setting.entry(key).or_default().entry(row.seed).or_insert(100.0 * (row.test_accuracy - b.test_accuracy));
         }
     }
-    by_setting
+    let deltas: Vec<AccuracyDelta> = by_setting
         .into_iter()
-        .map(|((model, images, epochs), d)| {
+        .map(|((model, images, epochs, recipe), d)| {
             let n = d.len() as f64;
             let mean = d.values().sum::<f64>() / n;
             let se = (d.len() > 1)
@@ -92,12 +94,18 @@ pub fn accuracy_vs_single(rows: &[AccuracyRow], policy: &str) -> Vec<AccuracyDel
                 model,
                 train_images: images.0,
                 epochs: epochs.0,
+                recipe,
+                recipe_differs: false,
                 seeds: d.keys().copied().collect(),
                 mean_pp: mean,
                 se_pp: se,
             }
         })
-        .collect()
+        .collect();
+    let same = |a: &AccuracyDelta, b: &AccuracyDelta| {
+        (&a.model, a.train_images, a.epochs) == (&b.model, b.train_images, b.epochs) && a.recipe != b.recipe
+    };
+    deltas.iter().map(|a| AccuracyDelta { recipe_differs: deltas.iter().any(|b| same(a, b)), ..a.clone() }).collect()
 }
 
 /// One training run found in the results directory.
@@ -114,12 +122,39 @@ pub struct AccuracyRow {
     /// Training images per epoch (60,000: all of them) and epochs.
     pub train_images: u64,
     pub epochs: u64,
+    /// The rest of what makes two runs comparable: batch, optimiser, warmup, test images,
+    /// loss scaling (`batch 64, lr 0.05, momentum 0.9, weight decay 0.0005, warmup 0,
+    /// 10000 test images, loss scaling off`).
+    pub recipe: String,
     /// Final test accuracy, a fraction.
     pub test_accuracy: f64,
     /// Test accuracy per epoch.
     pub curve: Vec<f64>,
     /// File it came from.
     pub source: String,
+}
+
+impl AccuracyRow {
+    /// Same model, training images, epochs and recipe: runs that may be paired.
+    fn same_setting(&self, o: &AccuracyRow) -> bool {
+        (&self.model, self.train_images, self.epochs, &self.recipe) == (&o.model, o.train_images, o.epochs, &o.recipe)
+    }
+
+    /// The recipe of a run's `summary.json` (runs from before warmup existed had none: 0).
+    fn recipe_of(s: &serde_json::Value) -> String {
+        let (sgd, num) =
+            (&s["sgd"], |v: &serde_json::Value| v.as_f64().map_or("?".into(), |x| format!("{}", x as f32)));
+        format!(
+            "batch {}, lr {}, momentum {}, weight decay {}, warmup {}, {} test images, loss scaling {}",
+            s["batch"].as_u64().unwrap_or(0),
+            num(&sgd["lr"]),
+            num(&sgd["momentum"]),
+            num(&sgd["weight_decay"]),
+            sgd["warmup_steps"].as_u64().unwrap_or(0),
+            s["test_images"].as_u64().unwrap_or(0),
+            if s["loss_scaling"].as_bool().unwrap_or(false) { "on" } else { "off" }
+        )
+    }
 }
 
 /// Everything `report.json` holds.
@@ -184,6 +219,7 @@ pub fn training_results(dir: &Path, cfg: &Config) -> Vec<AccuracyRow> {
                 seed: s["seed"].as_u64().unwrap_or(0),
                 train_images: s["train_images"].as_u64().unwrap_or(0),
                 epochs: s["epochs"].as_u64().unwrap_or(0),
+                recipe: AccuracyRow::recipe_of(s),
                 test_accuracy: s["test_accuracy"].as_f64().unwrap_or(f64::NAN),
                 curve: s["per_epoch"]
                     .as_array()
@@ -249,7 +285,7 @@ pub fn build(
             "energy: {} fJ per transistor toggle, leakage share {} of `single` on the stimulus; ratios depend on the share, not on the fJ figure",
             k.fj_per_transistor_toggle, k.leakage_share
         ),
-        "accuracy: `daa train --compare` runs found in the results directory for this format and lo_bits; each policy minus `single` on the same seed, mean ± standard error over the seeds of one (model, training images, epochs) setting".into(),
+        "accuracy: `daa train --compare` runs found in the results directory for this format and lo_bits; each policy minus `single` on the same seed, mean ± standard error over the seeds of one setting (model, training images, epochs, and the recipe: batch, optimiser, warmup, test images, loss scaling)".into(),
     ];
     assumptions.extend(energy.assumptions.iter().map(|a| format!("energy: {a}")));
     assumptions.extend(throughput.assumptions.iter().map(|a| format!("throughput: {a}")));
@@ -300,14 +336,15 @@ pub fn markdown(cfg: &Config, r: &Report) -> String {
     s += "\n## Energy\n\n";
     s += &super::energy::markdown(&r.energy);
     s +=
-        "\n## Accuracy\n\n| model | training images | epochs | policy | lo_bits | seed | test accuracy | source |\n|---|---:|---:|---|---:|---:|---:|---|\n";
+        "\n## Accuracy\n\n| model | training images | epochs | recipe | policy | lo_bits | seed | test accuracy | source |\n|---|---:|---:|---|---|---:|---:|---:|---|\n";
     for a in &r.accuracy {
         let _ = writeln!(
             s,
-            "| {} | {} | {} | {} | {} | {} | {:.2} % | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {:.2} % | {} |",
             a.model,
             a.train_images,
             a.epochs,
+            a.recipe,
             a.policy,
             a.lo_bits,
             a.seed,
@@ -376,20 +413,28 @@ pub fn write(dir: &Path, cfg: &Config, r: &Report) -> Result<()> {
     let bars = render_bars("energy per MAC by unit (dynamic + static)", "fJ per MAC", &units, &series)?;
     set.add_bytes(&dir.join("energy_units.svg"), bars.as_bytes())?;
     // One panel per training setting: curves of different data sizes or schedules do not compare.
-    let mut settings: Vec<(String, u64, u64)> =
-        r.accuracy.iter().map(|a| (a.model.clone(), a.train_images, a.epochs)).collect();
-    settings.sort();
-    settings.dedup();
+    let mut settings: Vec<&AccuracyRow> = Vec::new();
+    for a in &r.accuracy {
+        if !settings.iter().any(|s| s.same_setting(a)) {
+            settings.push(a);
+        }
+    }
     let panels: Vec<Panel> = settings
         .iter()
-        .map(|(m, images, epochs)| Panel {
-            title: format!("{m}, {images} images x {epochs} epochs ({})", cfg.format.name()),
+        .map(|s| Panel {
+            title: {
+                let twin = settings.iter().any(|o| {
+                    (&o.model, o.train_images, o.epochs) == (&s.model, s.train_images, s.epochs) && o.recipe != s.recipe
+                });
+                let recipe = if twin { format!("; {}", s.recipe) } else { String::new() };
+                format!("{}, {} images x {} epochs ({}{recipe})", s.model, s.train_images, s.epochs, cfg.format.name())
+            },
             x_label: "epoch".into(),
             y_label: "test accuracy".into(),
             series: r
                 .accuracy
                 .iter()
-                .filter(|a| &a.model == m && a.train_images == *images && a.epochs == *epochs)
+                .filter(|a| a.same_setting(s))
                 .map(|a| Series {
                     label: format!("{} s{}", a.policy, a.seed),
                     points: a.curve.iter().enumerate().map(|(i, &v)| ((i + 1) as f64, v)).collect(),
@@ -415,6 +460,7 @@ mod tests {
             seed,
             train_images: images,
             epochs,
+            recipe: "batch 64".into(),
             test_accuracy: acc,
             curve: vec![acc],
             source: String::new(),
@@ -446,5 +492,13 @@ mod tests {
         assert_eq!(d[0].describe(), "lenet5, 60000 x 10 ep, 3 seeds: +0.30 ± 0.12");
         assert_eq!((d[1].train_images, d[1].seeds.clone(), d[1].se_pp), (10_000, vec![1], None));
         assert_eq!(d[1].describe(), "lenet5, 10000 x 3 ep, 1 seed: -10.00");
+
+        // The same model, images and epochs with another recipe is another setting, named.
+        let mut other = vec![row("single", 1, 60_000, 10, 0.5), row("daa", 1, 60_000, 10, 0.6)];
+        other.iter_mut().for_each(|r| r.recipe = "batch 32".into());
+        let d = accuracy_vs_single(&[rows, other].concat(), "daa");
+        assert_eq!(d.len(), 3, "{d:?}");
+        assert_eq!(d[0].describe(), "lenet5, 60000 x 10 ep (batch 32), 1 seed: +10.00");
+        assert_eq!(d[1].describe(), "lenet5, 60000 x 10 ep (batch 64), 3 seeds: +0.30 ± 0.12");
     }
 }
