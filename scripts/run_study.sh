@@ -68,7 +68,8 @@ PY
 
 # The epoch count of model $1, once its schedule job has written it.
 epochs_of() {
-    while [ ! -f "$OUT/epochs-$1" ]; do sleep 30; done
+    # The sleep does not hold the lock (fd 8): stopping the study must free it at once.
+    while [ ! -f "$OUT/epochs-$1" ]; do sleep 30 8>&-; done
     cat "$OUT/epochs-$1"
 }
 
