@@ -2,7 +2,9 @@
 the `compare.json` of each (model, format, seed) directory, the paired differences
 daa - single and daa - static per seed, their mean and standard error, and the verdicts
 the study asks for; and from each `--sweep-lo-bits` directory, the lo_bits sweep (daa at
-each lo_bits minus single, per seed, mean and standard error). Usage:
+each lo_bits minus single, per seed, mean and standard error; the cell of the same model,
+format, data and seed adds its own lo_bits, since its `daa` and `single` are the sweep's
+runs at that lo_bits). Usage:
 python3 scripts/study_analysis.py DIR... (each DIR one `daa train --compare` or
 `--sweep-lo-bits` output; model, format and data are read from the summaries; other
 directories are skipped with a note on stderr).
@@ -21,13 +23,13 @@ from collections import defaultdict
 from pathlib import Path
 
 
-def load(path: Path) -> tuple[tuple[str, str, str], int, dict[str, float]]:
-    """(model, format, data) key, seed and test accuracy (%) per run of one output."""
+def load(path: Path) -> tuple[tuple[str, str, str], int, dict[str, float], int]:
+    """(model, format, data) key, seed, test accuracy (%) per run of one output, lo_bits."""
     runs = json.loads(path.read_text())
     acc = {r["run"]: 100.0 * r["summary"]["test_accuracy"] for r in runs}
     s = runs[0]["summary"]
     data = f"{s['train_images']} x {s['epochs']}"
-    return (s["model"], s["format"], data), s["seed"], acc
+    return (s["model"], s["format"], data), s["seed"], acc, s["lo_bits"]
 
 
 def mean_se(xs: list[float]) -> tuple[float, float]:
@@ -50,15 +52,22 @@ def main(dirs: list[str]) -> None:
         raise SystemExit(__doc__)
     cells: dict[tuple[str, str, str], dict[int, dict[str, float]]] = defaultdict(dict)
     sweeps: dict[tuple[str, str, str], dict[int, dict[str, float]]] = defaultdict(dict)
+    cell_lo_bits: dict[tuple[tuple[str, str, str], int], int] = {}
     for d in map(Path, dirs):
         if (d / "compare.json").is_file():
-            key, seed, acc = load(d / "compare.json")
+            key, seed, acc, lo_bits = load(d / "compare.json")
             cells[key][seed] = acc
+            cell_lo_bits[key, seed] = lo_bits
         elif (d / "sweep.json").is_file():
-            key, seed, acc = load(d / "sweep.json")
+            key, seed, acc, _ = load(d / "sweep.json")
             sweeps[key][seed] = acc
         elif d.is_dir() or not d.exists():
             print(f"note: {d}: no compare.json or sweep.json, skipped", file=sys.stderr)
+    for key, seeds in sweeps.items():
+        for seed, acc in seeds.items():
+            cell = cells.get(key, {}).get(seed, {})
+            if "daa" in cell and "single" in cell:
+                acc.setdefault(f"daa-lo{cell_lo_bits[key, seed]}", cell["daa"])
     # `native` does not depend on the format (plain f32 GEMMs): a cell run without it takes
     # the run of another format's cell with the same model, data and seed.
     for (model, fmt, data), seeds in cells.items():
