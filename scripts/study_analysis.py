@@ -28,7 +28,9 @@ def load(path: Path) -> tuple[tuple[str, str, str], int, dict[str, float], int]:
     runs = json.loads(path.read_text())
     acc = {r["run"]: 100.0 * r["summary"]["test_accuracy"] for r in runs}
     s = runs[0]["summary"]
-    data = f"{s['train_images']} x {s['epochs']}"
+    # The data column names a warmup too, so runs of another recipe never share a key.
+    warmup = s["sgd"].get("warmup_steps", 0)
+    data = f"{s['train_images']} x {s['epochs']}" + (f", warmup {warmup}" if warmup else "")
     return (s["model"], s["format"], data), s["seed"], acc, s["lo_bits"]
 
 
@@ -56,10 +58,14 @@ def main(dirs: list[str]) -> None:
     for d in map(Path, dirs):
         if (d / "compare.json").is_file():
             key, seed, acc, lo_bits = load(d / "compare.json")
+            if seed in cells[key]:
+                raise SystemExit(f"error: {d}: a second cell for {key} seed {seed}")
             cells[key][seed] = acc
             cell_lo_bits[key, seed] = lo_bits
         elif (d / "sweep.json").is_file():
             key, seed, acc, _ = load(d / "sweep.json")
+            if seed in sweeps[key]:
+                raise SystemExit(f"error: {d}: a second sweep for {key} seed {seed}")
             sweeps[key][seed] = acc
         elif d.is_dir() or not d.exists():
             print(f"note: {d}: no compare.json or sweep.json, skipped", file=sys.stderr)

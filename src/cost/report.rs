@@ -51,6 +51,10 @@ pub struct AccuracyDelta {
 }
 
 impl AccuracyDelta {
+    fn setting(&self) -> Setting<'_> {
+        Setting { model: &self.model, train_images: self.train_images, epochs: self.epochs, recipe: &self.recipe }
+    }
+
     /// `lenet5, 60000 x 10 ep, 3 seeds: +0.11 ± 0.09` (± omitted for one seed; the recipe
     /// in parentheses after `ep` when another setting would read the same).
     pub fn describe(&self) -> String {
@@ -73,8 +77,8 @@ impl AccuracyDelta {
 pub fn accuracy_vs_single(rows: &[AccuracyRow], policy: &str) -> Vec<AccuracyDelta> {
     use std::cmp::Reverse;
     /// (model, training images, epochs, recipe), most data first.
-    type Setting = (String, Reverse<u64>, Reverse<u64>, String);
-    let mut by_setting: BTreeMap<Setting, BTreeMap<u64, f64>> = BTreeMap::new();
+    type Key = (String, Reverse<u64>, Reverse<u64>, String);
+    let mut by_setting: BTreeMap<Key, BTreeMap<u64, f64>> = BTreeMap::new();
     for row in rows.iter().filter(|r| r.policy == policy) {
         let base = rows.iter().find(|b| b.policy == "single" && b.seed == row.seed && b.same_setting(row));
         if let Some(b) = base {
@@ -102,10 +106,29 @@ pub fn accuracy_vs_single(rows: &[AccuracyRow], policy: &str) -> Vec<AccuracyDel
             }
         })
         .collect();
-    let same = |a: &AccuracyDelta, b: &AccuracyDelta| {
-        (&a.model, a.train_images, a.epochs) == (&b.model, b.train_images, b.epochs) && a.recipe != b.recipe
-    };
-    deltas.iter().map(|a| AccuracyDelta { recipe_differs: deltas.iter().any(|b| same(a, b)), ..a.clone() }).collect()
+    deltas
+        .iter()
+        .map(|a| AccuracyDelta {
+            recipe_differs: deltas.iter().any(|b| a.setting().recipe_twin(&b.setting())),
+            ..a.clone()
+        })
+        .collect()
+}
+
+/// What makes two training runs comparable: the model, the data, the epochs and the recipe.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Setting<'a> {
+    model: &'a str,
+    train_images: u64,
+    epochs: u64,
+    recipe: &'a str,
+}
+
+impl Setting<'_> {
+    /// Another setting that would read the same without its recipe.
+    fn recipe_twin(&self, o: &Setting) -> bool {
+        (self.model, self.train_images, self.epochs) == (o.model, o.train_images, o.epochs) && self.recipe != o.recipe
+    }
 }
 
 /// One training run found in the results directory.
@@ -135,12 +158,17 @@ pub struct AccuracyRow {
 }
 
 impl AccuracyRow {
-    /// Same model, training images, epochs and recipe: runs that may be paired.
-    fn same_setting(&self, o: &AccuracyRow) -> bool {
-        (&self.model, self.train_images, self.epochs, &self.recipe) == (&o.model, o.train_images, o.epochs, &o.recipe)
+    fn setting(&self) -> Setting<'_> {
+        Setting { model: &self.model, train_images: self.train_images, epochs: self.epochs, recipe: &self.recipe }
     }
 
-    /// The recipe of a run's `summary.json` (runs from before warmup existed had none: 0).
+    /// Same model, training images, epochs and recipe: runs that may be paired.
+    fn same_setting(&self, o: &AccuracyRow) -> bool {
+        self.setting() == o.setting()
+    }
+
+    /// The recipe of a run's `summary.json` (runs from before warmup existed had none: 0;
+    /// format, lo_bits and lo_rounding are the report's own, filtered on when loading).
     fn recipe_of(s: &serde_json::Value) -> String {
         let (sgd, num) =
             (&s["sgd"], |v: &serde_json::Value| v.as_f64().map_or("?".into(), |x| format!("{}", x as f32)));
@@ -209,7 +237,10 @@ pub fn training_results(dir: &Path, cfg: &Config) -> Vec<AccuracyRow> {
         let Ok(v) = serde_json::from_slice::<serde_json::Value>(&text) else { continue };
         for run in v.as_array().into_iter().flatten() {
             let s = &run["summary"];
-            if s["format"].as_str() != Some(&cfg.format.name()) || s["lo_bits"].as_u64() != Some(cfg.lo_bits.into()) {
+            if s["format"].as_str() != Some(&cfg.format.name())
+                || s["lo_bits"].as_u64() != Some(cfg.lo_bits.into())
+                || s["lo_rounding"].as_str() != Some(cfg.lo_rounding.name())
+            {
                 continue;
             }
             rows.push(AccuracyRow {
@@ -413,19 +444,14 @@ pub fn write(dir: &Path, cfg: &Config, r: &Report) -> Result<()> {
     let bars = render_bars("energy per MAC by unit (dynamic + static)", "fJ per MAC", &units, &series)?;
     set.add_bytes(&dir.join("energy_units.svg"), bars.as_bytes())?;
     // One panel per training setting: curves of different data sizes or schedules do not compare.
-    let mut settings: Vec<&AccuracyRow> = Vec::new();
-    for a in &r.accuracy {
-        if !settings.iter().any(|s| s.same_setting(a)) {
-            settings.push(a);
-        }
-    }
+    let mut settings: Vec<Setting> = r.accuracy.iter().map(AccuracyRow::setting).collect();
+    settings.sort();
+    settings.dedup();
     let panels: Vec<Panel> = settings
         .iter()
         .map(|s| Panel {
             title: {
-                let twin = settings.iter().any(|o| {
-                    (&o.model, o.train_images, o.epochs) == (&s.model, s.train_images, s.epochs) && o.recipe != s.recipe
-                });
+                let twin = settings.iter().any(|o| s.recipe_twin(o));
                 let recipe = if twin { format!("; {}", s.recipe) } else { String::new() };
                 format!("{}, {} images x {} epochs ({}{recipe})", s.model, s.train_images, s.epochs, cfg.format.name())
             },
@@ -434,7 +460,7 @@ pub fn write(dir: &Path, cfg: &Config, r: &Report) -> Result<()> {
             series: r
                 .accuracy
                 .iter()
-                .filter(|a| a.same_setting(s))
+                .filter(|a| a.setting() == *s)
                 .map(|a| Series {
                     label: format!("{} s{}", a.policy, a.seed),
                     points: a.curve.iter().enumerate().map(|(i, &v)| ((i + 1) as f64, v)).collect(),
@@ -500,5 +526,18 @@ mod tests {
         assert_eq!(d.len(), 3, "{d:?}");
         assert_eq!(d[0].describe(), "lenet5, 60000 x 10 ep (batch 32), 1 seed: +10.00");
         assert_eq!(d[1].describe(), "lenet5, 60000 x 10 ep (batch 64), 3 seeds: +0.30 ± 0.12");
+    }
+
+    /// A summary's recipe: a run from before warmup existed reads as warmup 0.
+    #[test]
+    fn recipe_of_a_summary() {
+        let s = serde_json::json!({"batch": 64, "sgd": {"lr": 0.05, "momentum": 0.9, "weight_decay": 0.0005},
+            "test_images": 10000, "loss_scaling": false});
+        let want =
+            "batch 64, lr 0.05, momentum 0.9, weight decay 0.0005, warmup 0, 10000 test images, loss scaling off";
+        assert_eq!(AccuracyRow::recipe_of(&s), want);
+        let mut w = s.clone();
+        w["sgd"]["warmup_steps"] = 500.into();
+        assert_eq!(AccuracyRow::recipe_of(&w), want.replace("warmup 0", "warmup 500"));
     }
 }

@@ -134,6 +134,9 @@ impl Conv2d {
         cols.par_chunks_mut(cols_n).enumerate().for_each(|(row, out)| {
             let (ci, ky, kx) = (row / (self.k * self.k), (row / self.k) % self.k, row % self.k);
             let (oys, oxs) = (self.taps(ky, x.h, ho), self.taps(kx, x.w, wo));
+            if oys.is_empty() || oxs.is_empty() {
+                return; // the offset only ever meets padding (and an empty range may not slice)
+            }
             for (n, dst) in out.chunks_exact_mut(ho * wo).enumerate() {
                 let plane = &x.data[(n * x.c + ci) * x.plane()..][..x.plane()];
                 for oy in oys.clone() {
@@ -165,6 +168,9 @@ impl Conv2d {
                 for kx in 0..self.k {
                     let row = &dcols[((ci * self.k + ky) * self.k + kx) * cols_n..][..cols_n];
                     let (oys, oxs) = (self.taps(ky, h, ho), self.taps(kx, w, wo));
+                    if oxs.is_empty() {
+                        continue; // the offset only ever meets padding (and an empty range may not slice)
+                    }
                     for oy in oys {
                         let src = &row[(ni * ho + oy) * wo..][..wo];
                         let dst = &mut plane[(oy * s + ky - pad) * w..][..w];
@@ -623,6 +629,10 @@ mod tests {
             (5, 1, 0, 7, 5),
             (3, 3, 2, 8, 7),
             (4, 2, 3, 5, 9),
+            // Offsets that only ever meet padding: their column ranges are empty.
+            (5, 1, 2, 6, 1),
+            (6, 1, 3, 1, 4),
+            (5, 2, 4, 1, 2),
         ] {
             let conv = Conv2d::new(2, 3, k, stride, pad, false, &mut rng);
             let (n, cin) = (2, 2);

@@ -106,12 +106,20 @@ mod tests {
         }
         for step in 0..4 {
             let want = plain.lr_at(step, total) as f64 * (step + 1) as f64 / 4.0;
-            assert!((warm.lr_at(step, total) as f64 - want).abs() <= 1e-9, "step {step}");
+            assert!((warm.lr_at(step, total) as f64 - want).abs() <= f32::EPSILON as f64 * want, "step {step}");
         }
         assert_eq!(warm.lr_at(3, total), plain.lr_at(3, total), "full rate from step W - 1");
         assert_eq!(warm.lr_at(50, total), plain.lr_at(50, total));
         // A warmup longer than the run: every step is scaled, none is out of range.
         let long = Sgd { warmup_steps: 1_000, ..plain };
         assert!(long.lr_at(99, total) > 0.0 && long.lr_at(99, total) < plain.lr_at(99, total));
+    }
+
+    /// Checkpoints and summaries written before warmup existed read as warmup 0, so their
+    /// runs resume and pair with runs that have none.
+    #[test]
+    fn settings_without_warmup_read_as_none() {
+        let old: Sgd = serde_json::from_str(r#"{"lr": 0.05, "momentum": 0.9, "weight_decay": 0.0005}"#).unwrap();
+        assert_eq!(old, Sgd { lr: 0.05, momentum: 0.9, weight_decay: 0.0005, warmup_steps: 0 });
     }
 }
