@@ -49,6 +49,17 @@ def pm(mean: float, se: float) -> str:
     return f"{mean:+.2f}" if math.isnan(se) else f"{mean:+.2f} ± {se:.2f}"
 
 
+def verdict(xs: list[float], test) -> str:
+    """A verdict needs the difference two standard errors clear of the bound."""
+    if len(xs) < 2:
+        return "fewer than two seeds: not resolved"
+    return test(*mean_se(xs))
+
+
+def within_half_pp(m: float, e: float) -> str:
+    return "yes" if abs(m) + 2 * e < 0.5 else ("no" if abs(m) - 2 * e >= 0.5 else "not resolved")
+
+
 def main(dirs: list[str]) -> None:
     if not dirs:
         raise SystemExit(__doc__)
@@ -94,16 +105,10 @@ def main(dirs: list[str]) -> None:
         def diffs(other: str) -> list[float]:
             return [seeds[s]["daa"] - seeds[s][other] for s in order if "daa" in seeds[s] and other in seeds[s]]
 
-        def verdict(xs: list[float], test) -> str:
-            # A verdict needs the difference two standard errors clear of the bound.
-            if len(xs) < 2:
-                return "fewer than two seeds: not resolved"
-            return test(*mean_se(xs))
-
         d_single, d_static = diffs("single"), diffs("static")
         (ms, ss) = mean_se(d_single) if d_single else (math.nan, math.nan)
         (mt, st) = mean_se(d_static) if d_static else (math.nan, math.nan)
-        within = verdict(d_single, lambda m, e: "yes" if abs(m) + 2 * e < 0.5 else ("no" if abs(m) - 2 * e >= 0.5 else "not resolved"))
+        within = verdict(d_single, within_half_pp)
         beats = verdict(d_static, lambda m, e: "yes" if m > 2 * e else ("no" if m < -2 * e else "not resolved"))
         print(
             f"| {model} | {fmt} | {data} | {','.join(map(str, order))} | {col('native')} | {col('single')} | {col('daa')} | "
@@ -112,8 +117,8 @@ def main(dirs: list[str]) -> None:
 
     if sweeps:
         print()
-        print("| model | format | images x epochs | seeds | lo_bits | daa | single | daa - single (mean ± se) |")
-        print("|---|---|---|---|---|---|---|---|")
+        print("| model | format | images x epochs | seeds | lo_bits | daa | single | daa - single (mean ± se) | < 0.5 pp |")
+        print("|---|---|---|---|---|---|---|---|---|")
     for (model, fmt, data), seeds in sorted(sweeps.items()):
         order = sorted(seeds)
         runs = sorted({r for s in order for r in seeds[s] if r.startswith("daa-lo")}, key=lambda r: -int(r[6:]))
@@ -123,8 +128,12 @@ def main(dirs: list[str]) -> None:
                 continue
             single = mean_se([seeds[s]["single"] for s in have])[0]
             daa = mean_se([seeds[s][r] for s in have])[0]
-            m, se = mean_se([seeds[s][r] - seeds[s]["single"] for s in have])
-            print(f"| {model} | {fmt} | {data} | {','.join(map(str, have))} | {r[6:]} | {daa:.2f} | {single:.2f} | {pm(m, se)} |")
+            d = [seeds[s][r] - seeds[s]["single"] for s in have]
+            m, se = mean_se(d)
+            print(
+                f"| {model} | {fmt} | {data} | {','.join(map(str, have))} | {r[6:]} | {daa:.2f} | {single:.2f} | {pm(m, se)} | "
+                f"{verdict(d, within_half_pp)} |"
+            )
 
 
 if __name__ == "__main__":
