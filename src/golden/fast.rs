@@ -21,9 +21,9 @@
 use super::arith::canonical;
 use super::gemm::{decode_wq, key_diff_a, key_diff_b, GemmInput};
 use super::pe::PeParams;
+use super::simd::{prefetch, Isa, Portable, Simd};
 #[cfg(target_arch = "x86_64")]
 use super::simd::{Avx2, Avx512};
-use super::simd::{Isa, Portable, Simd};
 use crate::config::Policy;
 use rayon::prelude::*;
 use std::cell::RefCell;
@@ -211,6 +211,10 @@ fn pack_strip(job: &Job, s: usize, out: &mut [f32], sc: &mut Scratch) -> i32 {
             let k = width * t + stream;
             if k < g.k {
                 let row = &g.b[k * g.n + j0..][..valid];
+                // B's rows lie N codes apart, too far for the hardware prefetchers, so a
+                // strip's loads would wait on memory one row after another. Two strips ahead
+                // measured best (training GEMM time of vgg-small and resnet-mini `daa`, 1
+                // thread: 14-15 % less; one strip ahead: 7-11 %).
                 prefetch(g.b.get(k * g.n + j0 + 2 * nr..k * g.n + j0 + 3 * nr).unwrap_or(&[]));
                 min = min.min(decode_run(p, row, &mut sc.w[stream], &mut sc.q[stream], &mut sc.e[stream]));
             } else {
@@ -239,22 +243,6 @@ fn pack_strip(job: &Job, s: usize, out: &mut [f32], sc: &mut Scratch) -> i32 {
         }
     }
     min
-}
-
-/// Asks for the cache lines of `next` (the same rows two strips on): B's rows lie N codes
-/// apart, too far for the hardware prefetchers, so a strip's loads otherwise wait on
-/// memory one row after another. Two strips ahead measured best (training GEMM time of
-/// vgg-small and resnet-mini `daa`, 1 thread: 14-15 % less; one strip ahead: 7-11 %).
-/// A hint only: nothing it does changes a result.
-#[inline(always)]
-fn prefetch(next: &[u32]) {
-    #[cfg(target_arch = "x86_64")]
-    for line in next.chunks(16) {
-        // SAFETY: a prefetch of a valid address; it reads nothing architecturally.
-        unsafe { std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(line.as_ptr().cast()) };
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = next;
 }
 
 #[inline(always)]

@@ -75,6 +75,10 @@ pub fn transpose_map<T: Copy + Send + Sync, U: Copy + Default + Send>(
     t.par_chunks_mut((B * rows).max(1)).enumerate().for_each(|(blk, out)| {
         let j0 = blk * B;
         let j1 = (j0 + B).min(cols);
+        // The next block's reads: `rows` runs lying `cols` apart (see `prefetch`).
+        for i in 0..rows {
+            crate::golden::simd::prefetch(a.get(i * cols + j1..(i * cols + j1 + B).min((i + 1) * cols)).unwrap_or(&[]));
+        }
         for i0 in (0..rows).step_by(B) {
             for j in j0..j1 {
                 for i in i0..(i0 + B).min(rows) {
