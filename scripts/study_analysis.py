@@ -50,9 +50,10 @@ def pm(mean: float, se: float) -> str:
 
 
 def verdict(xs: list[float], test) -> str:
-    """A verdict needs the difference two standard errors clear of the bound."""
-    if len(xs) < 2:
-        return "fewer than two seeds: not resolved"
+    """A verdict needs three seeds (the study's minimum; two give a standard error too
+    unsteady to lean on) and the difference two standard errors clear of the bound."""
+    if len(xs) < 3:
+        return f"{len(xs)} seed{'s' if len(xs) != 1 else ''} of 3: no verdict yet"
     return test(*mean_se(xs))
 
 
