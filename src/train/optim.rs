@@ -41,6 +41,14 @@ impl Sgd {
         let warmup = if self.warmup_steps == 0 { 1.0 } else { ((step + 1) as f64 / self.warmup_steps as f64).min(1.0) };
         (cosine * warmup) as f32
     }
+
+    /// [`Sgd::lr_at`] in words, for the run's summary.
+    pub fn schedule(&self) -> String {
+        match self.warmup_steps {
+            0 => "cosine from lr to 0 over all steps".into(),
+            w => format!("cosine from lr to 0 over all steps, times min(1, (step + 1) / {w}) (linear warmup)"),
+        }
+    }
 }
 
 /// Dynamic loss scaling: the loss gradient is multiplied by `scale` before the backward

@@ -333,10 +333,7 @@ pub fn train_checkpointed(
     let last = per_epoch.last().expect("at least one epoch");
     Ok(Some(Summary {
         run: key,
-        lr_schedule: match spec.sgd.warmup_steps {
-            0 => "cosine from lr to 0 over all steps".into(),
-            w => format!("cosine from lr to 0 over all steps, times min(1, (step + 1) / {w}) (linear warmup)"),
-        },
+        lr_schedule: spec.sgd.schedule(),
         threads: rayon::current_num_threads(),
         test_accuracy: last.test_accuracy,
         train_loss: last.train_loss,
