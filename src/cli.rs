@@ -612,7 +612,7 @@ pub fn run(cli: Cli, out: &mut (dyn Write + Send)) -> Result<()> {
             };
             let rep = crate::cost::report::build(&cfg, &k, &opts, &data.train, &bar)?;
             bar.finish_and_clear();
-            crate::cost::report::write(&r.out, &cfg, &rep)?;
+            let written = crate::cost::report::write(&r.out, &cfg, &rep)?;
             for (name, p) in &rep.policies {
                 writeln!(
                     out,
@@ -620,11 +620,7 @@ pub fn run(cli: Cli, out: &mut (dyn Write + Send)) -> Result<()> {
                     p.throughput_ratio, p.area_ratio, p.energy_ratio
                 )?;
             }
-            writeln!(
-                out,
-                "wrote {}/report.md, report.json, speedup.svg, energy_units.svg, accuracy.svg",
-                r.out.display()
-            )?;
+            writeln!(out, "wrote {}/{}", r.out.display(), written.join(", "))?;
         }
         Command::Perf(p) => {
             let cfg = p.cfg.resolve()?;

@@ -167,6 +167,14 @@ impl OutputSet {
         self.add(path, |w| Ok(w.write_all(bytes)?))
     }
 
+    /// The file names of the outputs added so far, in order.
+    pub fn names(&self) -> Vec<String> {
+        self.pending
+            .iter()
+            .map(|p| p.target.file_name().map_or(String::new(), |n| n.to_string_lossy().into_owned()))
+            .collect()
+    }
+
     /// Renames every temporary into place, or none (see the type).
     pub fn commit(mut self) -> Result<()> {
         let pending = std::mem::take(&mut self.pending);

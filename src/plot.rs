@@ -177,6 +177,91 @@ pub fn render_bars(title: &str, y_label: &str, categories: &[String], series: &[
     Ok(svg)
 }
 
+/// One series of [`render_intervals`]: a label and, per category, a value with the
+/// half-width of its interval (`None`: no value in that category).
+pub type Intervals = (String, Vec<Option<(f64, f64)>>);
+
+/// Values with vertical intervals, one group per category and one marker per series, over
+/// dashed horizontal reference lines (a bound, zero), as SVG text.
+pub fn render_intervals(
+    title: &str,
+    y_label: &str,
+    categories: &[String],
+    series: &[Intervals],
+    references: &[f64],
+) -> Result<String> {
+    let mut svg = String::new();
+    {
+        let width = (160 + 170 * categories.len()).clamp(520, 1600) as u32;
+        let root = SVGBackend::with_string(&mut svg, (width, 420)).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| anyhow!("plot: {e}"))?;
+        let ends = series
+            .iter()
+            .flat_map(|s| s.1.iter().flatten())
+            .flat_map(|&(v, h)| [v - h, v + h])
+            .chain(references.iter().copied());
+        let (y0, y1) = range(ends);
+        // Headroom above the data for the legend.
+        let y1 = y1 + 0.25 * (y1 - y0);
+        let n = categories.len() as f64;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(title, ("sans-serif", 18))
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(60)
+            .build_cartesian_2d(0f64..n, y0..y1)
+            .map_err(|e| anyhow!("plot: {e}"))?;
+        let cats = categories.to_vec();
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .x_labels(categories.len() * 2 + 1)
+            .x_label_formatter(&|x| {
+                let i = x.floor() as usize;
+                if (x - x.floor() - 0.5).abs() < 1e-6 && i < cats.len() {
+                    cats[i].clone()
+                } else {
+                    String::new()
+                }
+            })
+            .y_desc(y_label)
+            .y_label_formatter(&|y| if y.abs() < 1e-9 { "0".into() } else { format!("{y:+.1}") })
+            .light_line_style(WHITE)
+            .draw()
+            .map_err(|e| anyhow!("plot: {e}"))?;
+        for &r in references {
+            let dash = DashedLineSeries::new([(0.0, r), (n, r)], 6, 4, BLACK.mix(0.6).stroke_width(1));
+            chart.draw_series(dash).map_err(|e| anyhow!("plot: {e}"))?;
+        }
+        // Markers of one category side by side, centred on it.
+        let step = 0.6 / series.len().max(1) as f64;
+        for (si, (label, vals)) in series.iter().enumerate() {
+            let color = COLORS[si % COLORS.len()];
+            let x = |ci: usize| ci as f64 + 0.2 + step * (si as f64 + 0.5);
+            let present = || vals.iter().enumerate().filter_map(|(ci, v)| v.map(|v| (x(ci), v)));
+            chart
+                .draw_series(
+                    present().map(|(x, (v, h))| ErrorBar::new_vertical(x, v - h, v, v + h, color.stroke_width(2), 10)),
+                )
+                .map_err(|e| anyhow!("plot: {e}"))?;
+            chart
+                .draw_series(present().map(|(x, (v, _))| Circle::new((x, v), 4, color.filled())))
+                .map_err(|e| anyhow!("plot: {e}"))?
+                .label(label)
+                .legend(move |(x, y)| Circle::new((x + 5, y), 4, color.filled()));
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperRight)
+            .background_style(WHITE.mix(0.8))
+            .border_style(BLACK)
+            .draw()
+            .map_err(|e| anyhow!("plot: {e}"))?;
+        root.present().map_err(|e| anyhow!("plot: {e}"))?;
+    }
+    Ok(svg)
+}
+
 #[cfg(test)]
 mod tests {
     use super::range;

@@ -7,7 +7,7 @@ use super::workloads::Workload;
 use crate::config::{Config, Policy};
 use crate::cost::area::{area_table, AreaRow};
 use crate::files::OutputSet;
-use crate::plot::{render_bars, render_svg, Panel, Series};
+use crate::plot::{render_bars, render_intervals, render_svg, Intervals, Panel, Series};
 use anyhow::Result;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -75,12 +75,18 @@ impl AccuracyDelta {
 /// Paired differences of `policy` against `single` per setting (model, training images,
 /// epochs, recipe), settings in order of model, then most data and epochs first.
 pub fn accuracy_vs_single(rows: &[AccuracyRow], policy: &str) -> Vec<AccuracyDelta> {
+    paired_accuracy(rows, policy, "single")
+}
+
+/// Paired differences of `policy` against `baseline` (the same seed and setting) per
+/// setting, in [`accuracy_vs_single`]'s order.
+pub fn paired_accuracy(rows: &[AccuracyRow], policy: &str, baseline: &str) -> Vec<AccuracyDelta> {
     use std::cmp::Reverse;
     /// (model, training images, epochs, recipe), most data first.
     type Key = (String, Reverse<u64>, Reverse<u64>, String);
     let mut by_setting: BTreeMap<Key, BTreeMap<u64, f64>> = BTreeMap::new();
     for row in rows.iter().filter(|r| r.policy == policy) {
-        let base = rows.iter().find(|b| b.policy == "single" && b.seed == row.seed && b.same_setting(row));
+        let base = rows.iter().find(|b| b.policy == baseline && b.seed == row.seed && b.same_setting(row));
         if let Some(b) = base {
             let key = (row.model.clone(), Reverse(row.train_images), Reverse(row.epochs), row.recipe.clone());
             // One difference per seed: a second run of the same setting and seed replaces none.
@@ -200,6 +206,9 @@ pub struct Report {
     pub energy: EnergyReport,
     /// Training results used.
     pub accuracy: Vec<AccuracyRow>,
+    /// `daa` minus `static` on the same seed per setting: whether the controller beats the
+    /// fixed split of the same two multipliers.
+    pub daa_vs_static: Vec<AccuracyDelta>,
     /// Benchmarks of the tool (with `--bench`).
     pub tool: Option<super::toolbench::ToolBench>,
     /// Every PE setting's ECP5 clock and time to result (with `--fpga`).
@@ -326,6 +335,7 @@ pub fn build(
         area: area.iter().map(|r| (r.what.clone(), r.stats.cells, r.stats.transistors, r.stats.flops)).collect(),
         throughput,
         energy,
+        daa_vs_static: paired_accuracy(&accuracy, "daa", "static"),
         accuracy,
         tool,
         time_to_result,
@@ -357,6 +367,10 @@ pub fn markdown(cfg: &Config, r: &Report) -> String {
             "| {name} | {:.3}x | {:.3}x | {:.3}x | {acc} |",
             p.throughput_ratio, p.area_ratio, p.energy_ratio
         );
+    }
+    if !r.daa_vs_static.is_empty() {
+        let d: Vec<String> = r.daa_vs_static.iter().map(AccuracyDelta::describe).collect();
+        let _ = writeln!(s, "\n`daa` against `static` (the controller against the fixed split, pp): {}", d.join("; "));
     }
     s += "\n## Throughput\n\n";
     s += &super::perf::markdown(&r.throughput);
@@ -404,8 +418,9 @@ pub fn markdown(cfg: &Config, r: &Report) -> String {
     s
 }
 
-/// Writes report.md, report.json and the plots into `dir`, all or none.
-pub fn write(dir: &Path, cfg: &Config, r: &Report) -> Result<()> {
+/// Writes report.md, report.json and the plots into `dir`, all or none; returns the names
+/// of the files written (the accuracy plots only with training results).
+pub fn write(dir: &Path, cfg: &Config, r: &Report) -> Result<Vec<String>> {
     let mut set = OutputSet::new();
     set.add_bytes(&dir.join("report.md"), markdown(cfg, r).as_bytes())?;
     set.add_bytes(&dir.join("report.json"), (serde_json::to_string_pretty(r)? + "\n").as_bytes())?;
@@ -471,7 +486,53 @@ pub fn write(dir: &Path, cfg: &Config, r: &Report) -> Result<()> {
     if !panels.is_empty() {
         set.add_bytes(&dir.join("accuracy.svg"), render_svg(&panels)?.as_bytes())?;
     }
-    set.commit()
+    let vs_single = r.policies.get("daa").map(|p| p.accuracy_vs_single.as_slice()).unwrap_or_default();
+    if let Some(svg) = paired_accuracy_svg(cfg, vs_single, &r.daa_vs_static)? {
+        set.add_bytes(&dir.join("accuracy_paired.svg"), svg.as_bytes())?;
+    }
+    let names = set.names();
+    set.commit()?;
+    Ok(names)
+}
+
+/// The study's two questions in one figure: `daa` - `single` and `daa` - `static` per
+/// setting, mean ± 2 standard errors over the seeds (no bar for one seed), over the 0.5 pp
+/// bound; `None` without paired results.
+fn paired_accuracy_svg(
+    cfg: &Config,
+    vs_single: &[AccuracyDelta],
+    vs_static: &[AccuracyDelta],
+) -> Result<Option<String>> {
+    let pairs = [("daa - single", vs_single), ("daa - static", vs_static)];
+    let mut settings: Vec<&AccuracyDelta> = pairs.iter().flat_map(|p| p.1.iter()).collect();
+    settings.sort_by(|a, b| a.setting().cmp(&b.setting()));
+    settings.dedup_by(|a, b| a.setting() == b.setting());
+    if settings.is_empty() {
+        return Ok(None);
+    }
+    let categories: Vec<String> = settings
+        .iter()
+        .map(|d| {
+            let recipe = if d.recipe_differs { format!(" ({})", d.recipe) } else { String::new() };
+            format!("{} {}x{}{recipe}", d.model, d.train_images, d.epochs)
+        })
+        .collect();
+    let series: Vec<Intervals> = pairs
+        .iter()
+        .map(|(label, deltas)| {
+            let at = |s: &AccuracyDelta| {
+                let d = deltas.iter().find(|d| d.setting() == s.setting())?;
+                Some((d.mean_pp, 2.0 * d.se_pp.unwrap_or(0.0)))
+            };
+            (label.to_string(), settings.iter().map(|s| at(s)).collect())
+        })
+        .collect();
+    let title = format!(
+        "{} (lo_bits {}): paired test-accuracy differences, mean ± 2 se over seeds",
+        cfg.format.name(),
+        cfg.lo_bits
+    );
+    render_intervals(&title, "percentage points", &categories, &series, &[-0.5, 0.0, 0.5]).map(Some)
 }
 
 #[cfg(test)]
@@ -526,6 +587,31 @@ mod tests {
         assert_eq!(d.len(), 3, "{d:?}");
         assert_eq!(d[0].describe(), "lenet5, 60000 x 10 ep (batch 32), 1 seed: +10.00");
         assert_eq!(d[1].describe(), "lenet5, 60000 x 10 ep (batch 64), 3 seeds: +0.30 ± 0.12");
+    }
+
+    /// `daa` pairs with `static` as with `single`; the figure has a group per setting with
+    /// either difference, a bar of 2 standard errors, and nothing without results.
+    #[test]
+    fn daa_against_static_and_its_figure() {
+        let rows = vec![
+            row("static", 1, 60_000, 10, 0.900),
+            row("daa", 1, 60_000, 10, 0.902),
+            row("static", 2, 60_000, 10, 0.905),
+            row("daa", 2, 60_000, 10, 0.904),
+            row("single", 1, 10_000, 3, 0.80),
+            row("daa", 1, 10_000, 3, 0.79),
+        ];
+        let vs_static = paired_accuracy(&rows, "daa", "static");
+        assert_eq!(vs_static.len(), 1, "{vs_static:?}");
+        assert_eq!(vs_static[0].seeds, vec![1, 2]);
+        assert!((vs_static[0].mean_pp - 0.05).abs() < 1e-9 && (vs_static[0].se_pp.unwrap() - 0.15).abs() < 1e-9);
+        let vs_single = accuracy_vs_single(&rows, "daa");
+        let cfg = Config::default();
+        let svg = paired_accuracy_svg(&cfg, &vs_single, &vs_static).unwrap().unwrap();
+        for want in ["daa - single", "daa - static", "lenet5 60000x10", "lenet5 10000x3", "fp32 (lo_bits 7)"] {
+            assert!(svg.contains(want), "{want} missing");
+        }
+        assert!(paired_accuracy_svg(&cfg, &[], &[]).unwrap().is_none());
     }
 
     /// A summary's recipe: a run from before warmup existed reads as warmup 0.
