@@ -85,14 +85,26 @@ pub fn render_svg(panels: &[Panel]) -> Result<String> {
                 .y_desc(&panel.y_label)
                 .draw()
                 .map_err(|e| anyhow!("plot: {e}"))?;
-            for (i, s) in panel.series.iter().enumerate() {
-                let color = COLORS[i % COLORS.len()];
+            // Series of one label share a colour and a legend entry (a policy's seeds).
+            let mut labels: Vec<&str> = Vec::new();
+            for s in &panel.series {
+                if !labels.contains(&s.label.as_str()) {
+                    labels.push(&s.label);
+                }
+            }
+            let mut in_legend = vec![false; labels.len()];
+            for s in &panel.series {
+                let li = labels.iter().position(|l| *l == s.label).unwrap_or(0);
+                let color = COLORS[li % COLORS.len()];
                 let finite: Vec<(f64, f64)> = s.points.iter().copied().filter(|p| p.1.is_finite()).collect();
-                chart
+                let drawn = chart
                     .draw_series(LineSeries::new(finite.clone(), color.stroke_width(2)))
-                    .map_err(|e| anyhow!("plot: {e}"))?
-                    .label(&s.label)
-                    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(2)));
+                    .map_err(|e| anyhow!("plot: {e}"))?;
+                if !std::mem::replace(&mut in_legend[li], true) {
+                    drawn
+                        .label(&s.label)
+                        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(2)));
+                }
                 if finite.len() <= 40 {
                     chart
                         .draw_series(finite.iter().map(|&p| Circle::new(p, 3, color.filled())))
@@ -101,6 +113,7 @@ pub fn render_svg(panels: &[Panel]) -> Result<String> {
             }
             chart
                 .configure_series_labels()
+                .position(legend_corner(panel, (x0, x1), (y0, y1)))
                 .background_style(WHITE.mix(0.8))
                 .border_style(BLACK)
                 .draw()
@@ -109,6 +122,27 @@ pub fn render_svg(panels: &[Panel]) -> Result<String> {
         root.present().map_err(|e| anyhow!("plot: {e}"))?;
     }
     Ok(svg)
+}
+
+/// Where the legend hides the fewest points: the upper or the lower right of the chart
+/// (accuracy curves end high, loss curves low).
+fn legend_corner(panel: &Panel, (x0, x1): (f64, f64), (y0, y1): (f64, f64)) -> SeriesLabelPosition {
+    let (mut upper, mut lower) = (0, 0);
+    for &(x, y) in panel.series.iter().flat_map(|s| s.points.iter()) {
+        let (u, v) = ((x - x0) / (x1 - x0), (y - y0) / (y1 - y0));
+        if u > 0.5 {
+            if v > 0.5 {
+                upper += 1;
+            } else {
+                lower += 1;
+            }
+        }
+    }
+    if lower < upper {
+        SeriesLabelPosition::LowerRight
+    } else {
+        SeriesLabelPosition::UpperRight
+    }
 }
 
 /// Grouped bars: one group per category, one bar per series, into an SVG file.
@@ -264,7 +298,33 @@ pub fn render_intervals(
 
 #[cfg(test)]
 mod tests {
-    use super::range;
+    use super::*;
+
+    /// Series of one label (a policy's seeds) share a colour and one legend entry; the
+    /// legend goes where the curves are not.
+    #[test]
+    fn one_legend_entry_per_label_and_out_of_the_way() {
+        let curve = |label: &str, ys: &[f64]| Series {
+            label: label.into(),
+            points: ys.iter().enumerate().map(|(i, &y)| (i as f64, y)).collect(),
+        };
+        let rising = Panel {
+            title: "t".into(),
+            x_label: "x".into(),
+            y_label: "y".into(),
+            series: vec![
+                curve("daa", &[0.1, 0.5, 0.9]),
+                curve("daa", &[0.2, 0.6, 0.95]),
+                curve("single", &[0.1, 0.4, 0.9]),
+            ],
+        };
+        let svg = render_svg(std::slice::from_ref(&rising)).unwrap();
+        assert_eq!(svg.matches("\ndaa\n</text>").count(), 1, "one legend entry for two seeds");
+        assert_eq!(svg.matches("\nsingle\n</text>").count(), 1);
+        assert!(matches!(legend_corner(&rising, (0.0, 2.0), (0.0, 1.0)), SeriesLabelPosition::LowerRight));
+        let falling = Panel { series: vec![curve("loss", &[2.0, 1.0, 0.1])], ..rising };
+        assert!(matches!(legend_corner(&falling, (0.0, 2.0), (0.0, 2.0)), SeriesLabelPosition::UpperRight));
+    }
 
     #[test]
     fn single_values_get_a_readable_axis() {

@@ -468,7 +468,15 @@ pub fn write(dir: &Path, cfg: &Config, r: &Report) -> Result<Vec<String>> {
             title: {
                 let twin = settings.iter().any(|o| s.recipe_twin(o));
                 let recipe = if twin { format!("; {}", s.recipe) } else { String::new() };
-                format!("{}, {} images x {} epochs ({}{recipe})", s.model, s.train_images, s.epochs, cfg.format.name())
+                let seeds = r.accuracy.iter().filter(|a| a.setting() == *s && a.policy == "single").count();
+                let lines = if seeds > 1 { format!(", a line per seed ({seeds})") } else { String::new() };
+                format!(
+                    "{}, {} images x {} epochs ({}{recipe}{lines})",
+                    s.model,
+                    s.train_images,
+                    s.epochs,
+                    cfg.format.name()
+                )
             },
             x_label: "epoch".into(),
             y_label: "test accuracy".into(),
@@ -477,7 +485,8 @@ pub fn write(dir: &Path, cfg: &Config, r: &Report) -> Result<Vec<String>> {
                 .iter()
                 .filter(|a| a.setting() == *s)
                 .map(|a| Series {
-                    label: format!("{} s{}", a.policy, a.seed),
+                    // A policy's seeds share a colour and a legend entry.
+                    label: a.policy.clone(),
                     points: a.curve.iter().enumerate().map(|(i, &v)| ((i + 1) as f64, v)).collect(),
                 })
                 .collect(),
