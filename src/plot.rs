@@ -2,6 +2,8 @@
 
 use crate::files::write_string_atomic;
 use anyhow::{anyhow, Result};
+use plotters::coord::types::RangedCoordf64;
+use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::path::Path;
 
@@ -111,13 +113,7 @@ pub fn render_svg(panels: &[Panel]) -> Result<String> {
                         .map_err(|e| anyhow!("plot: {e}"))?;
                 }
             }
-            chart
-                .configure_series_labels()
-                .position(legend_corner(panel, (x0, x1), (y0, y1)))
-                .background_style(WHITE.mix(0.8))
-                .border_style(BLACK)
-                .draw()
-                .map_err(|e| anyhow!("plot: {e}"))?;
+            legend(&mut chart, legend_corner(panel, (x0, x1), (y0, y1)))?;
         }
         root.present().map_err(|e| anyhow!("plot: {e}"))?;
     }
@@ -145,6 +141,55 @@ fn legend_corner(panel: &Panel, (x0, x1): (f64, f64), (y0, y1): (f64, f64)) -> S
     }
 }
 
+/// The legend, boxed, at `position`.
+fn legend<'a, 'b: 'a>(
+    chart: &mut ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+    position: SeriesLabelPosition,
+) -> Result<()> {
+    chart
+        .configure_series_labels()
+        .position(position)
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .draw()
+        .map_err(|e| anyhow!("plot: {e}"))
+}
+
+/// A chart of one unit-wide column per category, labelled under its centre; `signed`
+/// values get signed tick labels and no fine grid.
+fn category_chart<'a, 'b>(
+    root: &'a DrawingArea<SVGBackend<'b>, Shift>,
+    title: &str,
+    y_label: &str,
+    categories: &[String],
+    y: std::ops::Range<f64>,
+    signed: bool,
+) -> Result<ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>> {
+    let mut chart = ChartBuilder::on(root)
+        .caption(title, ("sans-serif", 18))
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(60)
+        .build_cartesian_2d(0f64..categories.len() as f64, y)
+        .map_err(|e| anyhow!("plot: {e}"))?;
+    let centre = |x: &f64| {
+        let i = x.floor() as usize;
+        if (x - x.floor() - 0.5).abs() < 1e-6 && i < categories.len() {
+            categories[i].clone()
+        } else {
+            String::new()
+        }
+    };
+    let signed_tick = |y: &f64| if y.abs() < 1e-9 { "0".into() } else { format!("{y:+.1}") };
+    let mut mesh = chart.configure_mesh();
+    mesh.disable_x_mesh().x_labels(categories.len() * 2 + 1).x_label_formatter(&centre).y_desc(y_label);
+    if signed {
+        mesh.y_label_formatter(&signed_tick).light_line_style(WHITE);
+    }
+    mesh.draw().map_err(|e| anyhow!("plot: {e}"))?;
+    Ok(chart)
+}
+
 /// Grouped bars: one group per category, one bar per series, into an SVG file.
 pub fn write_bars(
     path: &Path,
@@ -164,30 +209,7 @@ pub fn render_bars(title: &str, y_label: &str, categories: &[String], series: &[
         let root = SVGBackend::with_string(&mut svg, (width, 420)).into_drawing_area();
         root.fill(&WHITE).map_err(|e| anyhow!("plot: {e}"))?;
         let top = series.iter().flat_map(|s| s.1.iter()).copied().filter(|v| v.is_finite()).fold(0.0, f64::max) * 1.1;
-        let n = categories.len() as f64;
-        let mut chart = ChartBuilder::on(&root)
-            .caption(title, ("sans-serif", 18))
-            .margin(12)
-            .x_label_area_size(40)
-            .y_label_area_size(60)
-            .build_cartesian_2d(0f64..n, 0f64..top.max(1e-9))
-            .map_err(|e| anyhow!("plot: {e}"))?;
-        let cats = categories.to_vec();
-        chart
-            .configure_mesh()
-            .disable_x_mesh()
-            .x_labels(categories.len() * 2 + 1)
-            .x_label_formatter(&|x| {
-                let i = x.floor() as usize;
-                if (x - x.floor() - 0.5).abs() < 1e-6 && i < cats.len() {
-                    cats[i].clone()
-                } else {
-                    String::new()
-                }
-            })
-            .y_desc(y_label)
-            .draw()
-            .map_err(|e| anyhow!("plot: {e}"))?;
+        let mut chart = category_chart(&root, title, y_label, categories, 0f64..top.max(1e-9), false)?;
         let w = 0.8 / series.len().max(1) as f64;
         for (si, (label, vals)) in series.iter().enumerate() {
             let color = COLORS[si % COLORS.len()];
@@ -200,12 +222,7 @@ pub fn render_bars(title: &str, y_label: &str, categories: &[String], series: &[
                 .label(label)
                 .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 10, y + 5)], color.filled()));
         }
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.8))
-            .border_style(BLACK)
-            .draw()
-            .map_err(|e| anyhow!("plot: {e}"))?;
+        legend(&mut chart, SeriesLabelPosition::MiddleRight)?;
         root.present().map_err(|e| anyhow!("plot: {e}"))?;
     }
     Ok(svg)
@@ -238,31 +255,7 @@ pub fn render_intervals(
         // Headroom above the data for the legend.
         let y1 = y1 + 0.25 * (y1 - y0);
         let n = categories.len() as f64;
-        let mut chart = ChartBuilder::on(&root)
-            .caption(title, ("sans-serif", 18))
-            .margin(12)
-            .x_label_area_size(40)
-            .y_label_area_size(60)
-            .build_cartesian_2d(0f64..n, y0..y1)
-            .map_err(|e| anyhow!("plot: {e}"))?;
-        let cats = categories.to_vec();
-        chart
-            .configure_mesh()
-            .disable_x_mesh()
-            .x_labels(categories.len() * 2 + 1)
-            .x_label_formatter(&|x| {
-                let i = x.floor() as usize;
-                if (x - x.floor() - 0.5).abs() < 1e-6 && i < cats.len() {
-                    cats[i].clone()
-                } else {
-                    String::new()
-                }
-            })
-            .y_desc(y_label)
-            .y_label_formatter(&|y| if y.abs() < 1e-9 { "0".into() } else { format!("{y:+.1}") })
-            .light_line_style(WHITE)
-            .draw()
-            .map_err(|e| anyhow!("plot: {e}"))?;
+        let mut chart = category_chart(&root, title, y_label, categories, y0..y1, true)?;
         for &r in references {
             let dash = DashedLineSeries::new([(0.0, r), (n, r)], 6, 4, BLACK.mix(0.6).stroke_width(1));
             chart.draw_series(dash).map_err(|e| anyhow!("plot: {e}"))?;
@@ -284,13 +277,7 @@ pub fn render_intervals(
                 .label(label)
                 .legend(move |(x, y)| Circle::new((x + 5, y), 4, color.filled()));
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.8))
-            .border_style(BLACK)
-            .draw()
-            .map_err(|e| anyhow!("plot: {e}"))?;
+        legend(&mut chart, SeriesLabelPosition::UpperRight)?;
         root.present().map_err(|e| anyhow!("plot: {e}"))?;
     }
     Ok(svg)
