@@ -423,6 +423,15 @@ pub struct BenchArgs {
     /// Also write the measurements as JSON here.
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
+    /// Instead of one square GEMM, every GEMM of one training step of this workload (resnet18, lenet5, vgg-small, resnet-mini, or a layer-table TOML file): sgemm and each policy's golden GEMM, per GEMM and summed
+    #[arg(long, conflicts_with = "size")]
+    pub workload: Option<String>,
+    /// Mini-batch of `--workload` (default: the workload's).
+    #[arg(long, requires = "workload")]
+    pub batch: Option<usize>,
+    /// Format of the golden GEMMs of `--workload` (default fp32): fp32, tf32, bf16, fp16, or eXmY.
+    #[arg(long, requires = "workload")]
+    pub format: Option<String>,
 }
 
 /// `daa generate` arguments.
@@ -641,6 +650,36 @@ pub fn run(cli: Cli, out: &mut (dyn Write + Send)) -> Result<()> {
             };
             if let Some(path) = &b.json {
                 check_output_file("json", path)?;
+            }
+            if let Some(workload) = &b.workload {
+                let (w, batch) = WorkloadArgs { workload: workload.clone(), batch: b.batch }.load()?;
+                let format = Settings { format: b.format.clone(), ..Default::default() }.resolve()?.format;
+                let gemms: Vec<crate::golden::bench::StepGemm> = w
+                    .training_gemms(batch)
+                    .iter()
+                    .map(|g| crate::golden::bench::StepGemm {
+                        name: format!("{} {}", g.layer, g.pass.short()),
+                        m: g.m,
+                        k: g.k,
+                        n: g.n,
+                    })
+                    .collect();
+                let bar = crate::train::run::progress_bar(std::io::IsTerminal::is_terminal(&std::io::stderr()));
+                let r = crate::golden::bench::run_step(
+                    &w.name,
+                    batch,
+                    &gemms,
+                    format,
+                    reps as usize,
+                    threads as usize,
+                    &bar,
+                )?;
+                bar.finish_and_clear();
+                write!(out, "{}", crate::golden::bench::step_table(&r))?;
+                if let Some(path) = b.json {
+                    write_string_atomic(&path, &serde_json::to_string_pretty(&r)?)?;
+                }
+                return Ok(());
             }
             let r = crate::golden::bench::run(size as usize, reps as usize, threads as usize)?;
             write!(out, "{}", crate::golden::bench::table(&r))?;

@@ -416,6 +416,11 @@ fn sizes_past_the_limits_are_input_errors() {
         (&["vectors", "--count", "0", "--out", "v.txt"], "`count`"),
         (&["bench", "--size", "0"], "`size`"),
         (&["bench", "--threads", "0"], "`threads`"),
+        (&["bench", "--workload", "nope"], "nope"),
+        (&["bench", "--workload", "lenet5", "--batch", "0"], "`batch`"),
+        (&["bench", "--workload", "lenet5", "--format", "e9m2"], "e9m2"),
+        (&["bench", "--workload", "lenet5", "--size", "8"], "--size"),
+        (&["bench", "--batch", "8"], "--workload"),
         (&["perf", "--batch", "0"], "`batch`"),
         (&["perf", "--batch", "1048577"], "`batch`"),
     ];
@@ -485,6 +490,37 @@ fn bench_ratios_are_against_the_sgemm_of_the_same_instruction_set() {
         let stdout = String::from_utf8_lossy(&out.stdout);
         assert!(stdout.contains("<- reference"), "{stdout}");
     }
+}
+
+/// `daa bench --workload` times every GEMM of the step, sgemm and each policy, and sums them.
+#[test]
+fn bench_times_every_gemm_of_a_training_step() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("s.json");
+    let out = daa()
+        .args(["bench", "--workload", "lenet5", "--batch", "2", "--format", "bf16", "--reps", "1", "--threads", "1"])
+        .arg("--json")
+        .arg(&json)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let r: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    let want = daa_gen::cost::workloads::Workload::load("lenet5").unwrap().training_gemms(2);
+    let rows = r["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), want.len());
+    for (row, g) in rows.iter().zip(&want) {
+        assert_eq!(
+            (row["m"].as_u64(), row["k"].as_u64(), row["n"].as_u64()),
+            (Some(g.m as u64), Some(g.k as u64), Some(g.n as u64))
+        );
+        assert_eq!(row["name"], format!("{} {}", g.layer, g.pass.short()));
+        for p in ["daa", "static", "full", "single"] {
+            assert!(row["golden_seconds"][p].as_f64().is_some_and(|t| t > 0.0), "{p}: {row}");
+        }
+    }
+    assert_eq!((r["format"].as_str(), r["batch"].as_u64()), (Some("bf16"), Some(2)));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("lenet5 training step at batch 2, bf16") && stdout.contains("step / sgemm"), "{stdout}");
 }
 
 /// `daa gemm` (the counting GEMM) with every kernel ISA this CPU runs, forced through

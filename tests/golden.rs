@@ -302,14 +302,20 @@ fn fast_gemm_equals_ordered_reference_with_statistics() {
     }
 }
 
-/// Every statistics-free kernel this CPU can run (the ISAs `DAA_GEMM_ISA` selects) gives `want` bit for bit.
+/// Every statistics-free kernel this CPU can run (the ISAs `DAA_GEMM_ISA` selects) gives `want` bit for bit,
+/// on 1, 2 and 3 threads (the thread count sets how strips and row groups are cut).
 fn assert_nostats_equal(p: &PeParams, g: &GemmInput, want: &[f32], what: &str) {
+    static POOLS: std::sync::OnceLock<Vec<rayon::ThreadPool>> = std::sync::OnceLock::new();
+    let pools = POOLS.get_or_init(|| {
+        (1..=3).map(|t| rayon::ThreadPoolBuilder::new().num_threads(t).build().expect("thread pool")).collect()
+    });
     let want: Vec<u32> = want.iter().map(|x| x.to_bits()).collect();
-    for isa in Isa::available() {
-        let got: Vec<u32> = gemm_nostats_isa(p, g, isa).iter().map(|x| x.to_bits()).collect();
+    for (isa, pool) in Isa::available().into_iter().flat_map(|isa| pools.iter().map(move |pool| (isa, pool))) {
+        let got: Vec<u32> = pool.install(|| gemm_nostats_isa(p, g, isa)).iter().map(|x| x.to_bits()).collect();
         if let Some(i) = (0..want.len()).find(|&i| got[i] != want[i]) {
             panic!(
-                "{what}: {isa:?} kernel, {p:?} {}x{}x{}: C[{}][{}] = {:#010x} ({:e}), reference {:#010x} ({:e})",
+                "{what}: {isa:?} kernel, {} threads, {p:?} {}x{}x{}: C[{}][{}] = {:#010x} ({:e}), reference {:#010x} ({:e})",
+                pool.current_num_threads(),
                 g.m,
                 g.k,
                 g.n,

@@ -121,6 +121,128 @@ pub fn run(size: usize, reps: usize, threads: usize) -> anyhow::Result<BenchRepo
     Ok(BenchReport { size, threads, isa: golden_isa.into(), sgemms, reference, rows })
 }
 
+/// One GEMM of a training step, named by its layer and pass.
+#[derive(Clone, Debug, Serialize)]
+pub struct StepGemm {
+    /// `layer pass`, e.g. `s1.conv1 bwd-weight`.
+    pub name: String,
+    pub m: usize,
+    pub k: usize,
+    pub n: usize,
+}
+
+/// The times of one GEMM of the step.
+#[derive(Clone, Debug, Serialize)]
+pub struct StepRow {
+    #[serde(flatten)]
+    pub gemm: StepGemm,
+    /// matrixmultiply's sgemm, best time, seconds.
+    pub sgemm_seconds: f64,
+    /// The statistics-free golden GEMM per policy, best time, seconds.
+    pub golden_seconds: std::collections::BTreeMap<String, f64>,
+}
+
+/// `daa bench --workload`: every GEMM of one training step, timed.
+#[derive(Clone, Debug, Serialize)]
+pub struct StepBench {
+    /// Workload and mini-batch the shapes come from.
+    pub workload: String,
+    pub batch: usize,
+    /// Format of the golden GEMMs (each policy at the format's default lo_bits).
+    pub format: String,
+    /// Threads, as in [`BenchReport::threads`].
+    pub threads: usize,
+    /// Instruction set of the golden kernels.
+    pub isa: String,
+    pub rows: Vec<StepRow>,
+}
+
+impl StepBench {
+    /// Sum of the step's sgemm times and of each policy's golden times.
+    pub fn totals(&self) -> (f64, std::collections::BTreeMap<String, f64>) {
+        let mut golden = std::collections::BTreeMap::new();
+        for r in &self.rows {
+            for (p, t) in &r.golden_seconds {
+                *golden.entry(p.clone()).or_insert(0.0) += t;
+            }
+        }
+        (self.rows.iter().map(|r| r.sgemm_seconds).sum(), golden)
+    }
+}
+
+/// Times every GEMM of a training step: sgemm and the statistics-free golden GEMM of every
+/// policy in `format`, row-major operands (training transposes some; the time of that is
+/// not counted), with `bar` advancing per GEMM.
+pub fn run_step(
+    workload: &str,
+    batch: usize,
+    gemms: &[StepGemm],
+    format: Format,
+    reps: usize,
+    threads: usize,
+    bar: &indicatif::ProgressBar,
+) -> anyhow::Result<StepBench> {
+    std::env::set_var("MATMUL_NUM_THREADS", threads.to_string());
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build()?;
+    bar.set_length(gemms.len() as u64);
+    let mut rows = Vec::new();
+    for (i, g) in gemms.iter().enumerate() {
+        bar.set_message(g.name.clone());
+        let (a, b) = random_operands(format, g.m, g.k, g.n, 1 + i as u64, 0.5);
+        let to_f32 = |codes: &[u32]| -> Vec<f32> { codes.iter().map(|&c| format.decode(c)).collect() };
+        let (af, bf) = (to_f32(&a.codes), to_f32(&b.codes));
+        let mut c = vec![0f32; g.m * g.n];
+        let sgemm_seconds =
+            best_of(reps.max(1) * 10, || crate::train::engine::sgemm_into(g.m, g.k, g.n, &af, &bf, &mut c));
+        let mut golden_seconds = std::collections::BTreeMap::new();
+        for policy in Policy::ALL {
+            let cfg =
+                Settings { format: Some(format.name()), policy: Some(policy.name().into()), ..Default::default() }
+                    .resolve()?;
+            let p = PeParams::from(&cfg);
+            let input = GemmInput { m: g.m, k: g.k, n: g.n, a: &a.codes, b: &b.codes };
+            golden_seconds
+                .insert(policy.name().to_string(), pool.install(|| best_of(reps, || drop(gemm_nostats(&p, &input)))));
+        }
+        rows.push(StepRow { gemm: g.clone(), sgemm_seconds, golden_seconds });
+        bar.inc(1);
+    }
+    Ok(StepBench { workload: workload.into(), batch, format: format.name(), threads, isa: isa().name().into(), rows })
+}
+
+/// [`StepBench`] as a text table: milliseconds per GEMM and the step's totals, each
+/// policy's total also as a multiple of sgemm's.
+pub fn step_table(r: &StepBench) -> String {
+    let policies: Vec<&str> = Policy::ALL.iter().map(|p| p.name()).collect();
+    let mut s = format!(
+        "{} training step at batch {}, {} golden GEMMs (statistics-free, kernels {}), {} thread(s); milliseconds, best of the repetitions\n",
+        r.workload, r.batch, r.format, r.isa, r.threads
+    );
+    s += &format!("{:<28} {:>6} {:>7} {:>7} {:>9}", "GEMM", "M", "K", "N", "sgemm");
+    for p in &policies {
+        s += &format!(" {p:>9}");
+    }
+    s += "\n";
+    for row in &r.rows {
+        let g = &row.gemm;
+        s += &format!("{:<28} {:>6} {:>7} {:>7} {:>9.3}", g.name, g.m, g.k, g.n, row.sgemm_seconds * 1e3);
+        for p in &policies {
+            s += &format!(" {:>9.3}", row.golden_seconds.get(*p).copied().unwrap_or(f64::NAN) * 1e3);
+        }
+        s += "\n";
+    }
+    let (sgemm, golden) = r.totals();
+    s += &format!("{:<28} {:>6} {:>7} {:>7} {:>9.3}", "step", "", "", "", sgemm * 1e3);
+    for p in &policies {
+        s += &format!(" {:>9.3}", golden.get(*p).copied().unwrap_or(f64::NAN) * 1e3);
+    }
+    s += &format!("\n{:<28} {:>6} {:>7} {:>7} {:>9}", "step / sgemm", "", "", "", "1");
+    for p in &policies {
+        s += &format!(" {:>8.1}x", golden.get(*p).copied().unwrap_or(f64::NAN) / sgemm);
+    }
+    s + "\n"
+}
+
 /// Whether the CPU has AVX2 and FMA (what the AVX2 sgemm needs).
 fn avx2_fma() -> bool {
     #[cfg(target_arch = "x86_64")]

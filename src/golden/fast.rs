@@ -535,8 +535,10 @@ fn run<E: Entry>(p: &PeParams, g: &GemmInput) -> Vec<f32> {
     let v = if max_v > 1 && n > w && (n.div_ceil(2 * w) >= threads || panels >= 2) { 2 } else { 1 };
     let nr = v * w;
     let strips = n.div_ceil(nr);
-    // About four tasks per thread; row groups re-decode their strip, so no more than needed.
-    let groups = (4 * threads).div_ceil(strips).clamp(1, panels);
+    // About four tasks per thread; row groups re-decode their strip, so no more than needed,
+    // and none on one thread, where they balance nothing.
+    let tasks = if threads == 1 { 1 } else { 4 * threads };
+    let groups = tasks.div_ceil(strips).clamp(1, panels);
     let group = panels.div_ceil(groups);
     let groups = panels.div_ceil(group);
     let mut job = Job {
