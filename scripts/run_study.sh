@@ -10,7 +10,8 @@
 # depend on its thread count. A cell waits for its model's epoch count E, which the
 # schedule job writes to OUT/epochs-<model>. Every command passes --resume, so after an
 # interruption the same call continues each run from its last epoch and skips finished
-# ones. Progress lines go to OUT/<run>.log, one start/end line per run to OUT/all.log;
+# ones; stop it with kill -TERM "$(cat OUT/run_study.pid)" (its runs stop with it).
+# Progress lines go to OUT/<run>.log, one start/end line per run to OUT/all.log;
 # the exit status is 1 if any run's last attempt failed, 2 if a study is already running
 # in OUT.
 # Copy finished cells into docs/training/study/ without their checkpoint.bin files and
@@ -29,6 +30,8 @@ mkdir -p "$OUT"
 # One study per output directory: a second copy would train the same runs at once.
 exec 8> "$OUT/lock"
 flock -n 8 || { echo "error: a study is already running in $OUT (its lock: $OUT/lock)" >&2; exit 2; }
+# Whom to signal to stop it (kill -TERM "$(cat OUT/run_study.pid)"), whatever started it.
+echo $$ > "$OUT/run_study.pid"
 # Stopping the script stops its workers and their runs (their children: `daa`, `sleep`).
 pids=()
 stop_workers() {
