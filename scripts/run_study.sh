@@ -17,6 +17,15 @@
 # Copy finished cells into docs/training/study/ without their checkpoint.bin files and
 # run scripts/study_analysis.py --update docs/training.md on them for the table.
 #
+# JOBS: an extended regular expression; only the queue's jobs that match it run
+# (JOBS=resnet-mini: its schedule job and its cells). A job's words are as in the queue
+# below: "schedule M", "cell M F S", "sweep S".
+# FROM: a directory of finished results laid out as docs/training is (its study/<cell>/
+# and schedule/<M>-native-e<E>/ directories), copied into OUT where OUT has nothing of
+# theirs, so that a new machine continues the study instead of repeating it:
+# `daa train --resume` takes a finished run's summary.json, checkpoint or not, for the
+# run. FROM=docs/training JOBS=resnet-mini scripts/run_study.sh OUT runs what is left
+# of resnet-mini's cells.
 # DAA: the daa binary (default target/release/daa; `cargo build --release` first).
 # EXTRA: more `daa train` flags for every run, only to smoke-test this script
 # (EXTRA="--train-subset 128 --test-subset 100"); the study itself uses all the data.
@@ -24,9 +33,22 @@ set -u
 OUT=${1:-study_out}
 DAA=${DAA:-target/release/daa}
 LANES=${LANES:-2}
+JOBS=${JOBS:-.}
+FROM=${FROM:-}
 read -r -a EXTRA_ARGS <<< "${EXTRA:-}"
-mkdir -p "$OUT"
 [ -x "$DAA" ] || { echo "error: $DAA not found: run cargo build --release, or set DAA" >&2; exit 2; }
+[ -z "$FROM" ] || [ -d "$FROM" ] || { echo "error: FROM=$FROM is not a directory (finished results, as docs/training)" >&2; exit 2; }
+# Every job; JOBS picks from them (the queue below orders them).
+all_jobs() {
+    for f in fp32 bf16; do for s in 1 2 3; do echo "cell lenet5 $f $s"; done; done
+    for s in 1 2 3; do echo "sweep $s"; done
+    for m in vgg-small resnet-mini; do for f in fp32 bf16; do for s in 1 2 3; do echo "cell $m $f $s"; done; done; done
+}
+picked=$(all_jobs | grep -E -- "$JOBS")
+[ $? -le 1 ] || { echo "error: JOBS=$JOBS is not an extended regular expression (grep -E)" >&2; exit 2; }
+[ -n "$picked" ] || echo "schedule lenet5 schedule vgg-small schedule resnet-mini" | grep -qE -- "$JOBS" \
+    || { echo "error: JOBS=$JOBS matches no job (schedule M, cell M F S, sweep S)" >&2; exit 2; }
+mkdir -p "$OUT"
 # One study per output directory: a second copy would train the same runs at once.
 exec 8> "$OUT/lock"
 flock -n 8 || { echo "error: a study is already running in $OUT (its lock: $OUT/lock)" >&2; exit 2; }
@@ -40,6 +62,18 @@ stop_workers() {
 }
 trap 'stop_workers; exit 130' INT TERM
 QUEUE="$OUT/queue"
+
+# Finished runs from FROM, without overwriting anything in OUT (a checkpoint there is newer).
+if [ -n "$FROM" ]; then
+    for d in "$FROM"/study/*/; do
+        mkdir -p "$OUT/$(basename "$d")" && cp -rn "$d." "$OUT/$(basename "$d")/"
+    done
+    for d in "$FROM"/schedule/*-native-e*/; do
+        b=$(basename "$d")
+        to="$OUT/schedule-${b%-native-e*}-e${b##*-native-e}"
+        mkdir -p "$to" && cp -rn "$d." "$to/"
+    done
+fi
 
 log() { echo "$(date -u +%FT%T) $*" >> "$OUT/all.log"; }
 
@@ -99,12 +133,16 @@ sweep() {
 
 # The queue, rebuilt on every start (finished runs only reload their checkpoints): the
 # schedule jobs first, then lenet5's jobs (its E comes first), so that a lane seldom waits
-# for an E; resnet-mini, the longest, last.
+# for an E; resnet-mini, the longest, last. JOBS picks from it; a model's schedule job
+# stays whenever one of its cells (or, for lenet5, a sweep) does, since they wait for its E.
 {
-    for m in lenet5 vgg-small resnet-mini; do echo "schedule $m"; done
-    for f in fp32 bf16; do for s in 1 2 3; do echo "cell lenet5 $f $s"; done; done
-    for s in 1 2 3; do echo "sweep $s"; done
-    for m in vgg-small resnet-mini; do for f in fp32 bf16; do for s in 1 2 3; do echo "cell $m $f $s"; done; done; done
+    for m in lenet5 vgg-small resnet-mini; do
+        if echo "schedule $m" | grep -qE -- "$JOBS" || grep -q "^cell $m " <<< "$picked" \
+            || { [ $m = lenet5 ] && grep -q "^sweep " <<< "$picked"; }; then
+            echo "schedule $m"
+        fi
+    done
+    [ -z "$picked" ] || echo "$picked"
 } > "$QUEUE"
 rm -f "$OUT"/epochs-*
 

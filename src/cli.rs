@@ -534,7 +534,8 @@ pub struct TrainArgs {
     #[arg(long)]
     pub stats: bool,
     /// Continue each run from the checkpoint in its output directory (written at every epoch
-    /// end), bit for bit the run that was interrupted; a run without one starts afresh.
+    /// end), bit for bit the run that was interrupted; a run without one starts afresh, or
+    /// is done if its directory holds its finished summary.json.
     #[arg(long)]
     pub resume: bool,
     /// Stop each run after this many of its epochs, leaving its checkpoint for `--resume`.

@@ -496,6 +496,26 @@ fn resume_continues_an_interrupted_run_bit_for_bit() {
         assert_eq!(o.status.code(), Some(2));
         let err = String::from_utf8_lossy(&o.stderr);
         assert!(err.contains("seed = 1") && err.contains("seed = 2"), "{err}");
+
+        // A finished run's files without its checkpoint (as the study commits them) are done:
+        // --resume trains nothing (the wall times are the first run's, to the digit) and
+        // writes the same summary; another run's settings are refused.
+        let copied = dir.path().join(format!("{model}-c"));
+        std::fs::create_dir(&copied).unwrap();
+        for f in ["summary.json", "epochs.csv"] {
+            std::fs::copy(straight.join(f), copied.join(f)).unwrap();
+        }
+        let o = run_train(&[&args[..], &["--resume"]].concat(), &copied);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        assert!(String::from_utf8_lossy(&o.stdout).contains("resuming after epoch 2 of 2"));
+        for f in ["summary.json", "epochs.csv", "curves.svg"] {
+            assert_eq!(std::fs::read(straight.join(f)).unwrap(), std::fs::read(copied.join(f)).unwrap(), "{f}");
+        }
+        assert!(!copied.join("checkpoint.bin").exists(), "nothing was trained");
+        let o = run_train(&[&args[..], &["--resume", "--seed", "3"]].concat(), &copied);
+        assert_eq!(o.status.code(), Some(2));
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains("summary.json") && err.contains("seed = 1") && err.contains("seed = 3"), "{err}");
     }
     // A damaged checkpoint is an input error, not a panic.
     let bad = dir.path().join("bad");

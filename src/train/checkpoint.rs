@@ -56,8 +56,8 @@ pub struct RunKey {
 }
 
 impl RunKey {
-    /// The first field where `self` (this run) and `other` (the checkpoint's) differ, with both values.
-    fn first_difference(&self, other: &RunKey) -> Option<(&'static str, String, String)> {
+    /// The first field where `self` (this run) and `other` (a checkpoint's or a summary's) differ, with both values.
+    pub(crate) fn first_difference(&self, other: &RunKey) -> Option<(&'static str, String, String)> {
         let a = serde_json::to_value(self).ok()?;
         let b = serde_json::to_value(other).ok()?;
         const FIELDS: [&str; 12] = [

@@ -103,8 +103,11 @@ pub struct EpochRecord {
     pub loss_scale: f32,
 }
 
+/// A run's summary file.
+const SUMMARY: &str = "summary.json";
+
 /// A finished run: what `summary.json` holds.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize)]
 pub struct Summary {
     /// What identifies the run (model, policy, format, ..., image counts), flattened into
     /// the summary's top level.
@@ -183,14 +186,51 @@ pub struct Checkpointing {
     pub stop_after: Option<usize>,
 }
 
-/// What [`train_checkpointed`] did before training: started afresh or resumed after N epochs.
+/// What [`train_checkpointed`] did before training: started afresh or resumed after N epochs
+/// (all of them for a finished run's summary without a checkpoint).
 pub fn resume_point(ck: &Checkpointing) -> Result<Option<usize>> {
     match &ck.dir {
         Some(d) if ck.resume && d.join(checkpoint::FILE).exists() => {
             Ok(Some(checkpoint::load(&d.join(checkpoint::FILE))?.head.epochs_done))
         }
+        Some(d) if ck.resume => Ok(read_summary(d)?.map(|s| s.per_epoch.len())),
         _ => Ok(None),
     }
+}
+
+/// The `summary.json` of a finished run in `dir`, if there is one.
+fn read_summary(dir: &Path) -> Result<Option<Summary>> {
+    let path = dir.join(SUMMARY);
+    if !path.exists() {
+        return Ok(None);
+    }
+    let bad = |what: String| InputError::msg(format!("{}: {what}", path.display()));
+    crate::limits::regular_file(&path, "summary")?;
+    let text = std::fs::read_to_string(&path).map_err(|e| bad(format!("cannot read it: {e}")))?;
+    let s: Summary = serde_json::from_str(&text).map_err(|e| bad(format!("malformed summary: {e}")))?;
+    if s.per_epoch.len() != s.run.epochs {
+        return Err(bad(format!("{} epoch records for a run of {} epochs", s.per_epoch.len(), s.run.epochs)).into());
+    }
+    Ok(Some(s))
+}
+
+/// Under `--resume`, a run whose directory holds its finished summary but no checkpoint (the
+/// study's committed results leave checkpoints out) is done: its summary stands for it, so
+/// copying finished runs into a study's output directory saves training them again.
+fn finished_run(ck: &Checkpointing, key: &RunKey) -> Result<Option<Summary>> {
+    let Some(dir) = ck.dir.as_ref().filter(|d| ck.resume && !d.join(checkpoint::FILE).exists()) else {
+        return Ok(None);
+    };
+    let Some(s) = read_summary(dir)? else { return Ok(None) };
+    if let Some((field, ours, theirs)) = key.first_difference(&s.run) {
+        return Err(InputError::msg(format!(
+            "{} was written by a finished run with {field} = {theirs}; this run has {field} = {ours} \
+             (resume with the settings of that run, or choose another --out)",
+            dir.join(SUMMARY).display()
+        ))
+        .into());
+    }
+    Ok(Some(s))
 }
 
 /// Trains one model with checkpoints; `None` when `stop_after` stopped it before the last epoch.
@@ -230,6 +270,9 @@ pub fn train_checkpointed(
         test_images: test_set.len(),
         loss_scaling: spec.loss_scaling,
     };
+    if let Some(s) = finished_run(ck, &key)? {
+        return Ok(Some(s));
+    }
     let ck_path = ck.dir.as_ref().map(|d| d.join(checkpoint::FILE));
     let mut per_epoch = Vec::new();
     let mut loss_curve = Vec::new();
@@ -420,7 +463,7 @@ pub fn epoch_line(label: &str, epochs: usize, e: &EpochRecord) -> String {
 pub fn write_run(dir: &Path, s: &Summary) -> Result<()> {
     let mut set = OutputSet::new();
     set.add_bytes(&dir.join("epochs.csv"), epochs_csv(s).as_bytes())?;
-    set.add_bytes(&dir.join("summary.json"), (serde_json::to_string_pretty(s)? + "\n").as_bytes())?;
+    set.add_bytes(&dir.join(SUMMARY), (serde_json::to_string_pretty(s)? + "\n").as_bytes())?;
     set.add_bytes(&dir.join("curves.svg"), render_svg(&curves(&[(s.run.policy.clone(), s)]))?.as_bytes())?;
     set.commit()
 }
