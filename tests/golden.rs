@@ -330,6 +330,40 @@ fn assert_nostats_equal(p: &PeParams, g: &GemmInput, want: &[f32], what: &str) {
     }
 }
 
+/// The statistics-free GEMM reuses its result buffer from call to call on a thread: a
+/// GEMM with K = 0 after one that filled it must still give zeros, and a smaller GEMM after
+/// a larger one its own values.
+#[test]
+fn fast_gemm_results_do_not_leak_between_calls() {
+    let mut rng = ChaCha8Rng::seed_from_u64(17);
+    for policy in [Policy::Daa, Policy::Static, Policy::Single] {
+        let p = params(Format::BF16, policy, 3, Rounding::NearestEven);
+        let (a, b) = (
+            random_codes(&mut rng, Format::BF16, 40 * 50, false),
+            random_codes(&mut rng, Format::BF16, 50 * 70, false),
+        );
+        let big = GemmInput { m: 40, k: 50, n: 70, a: &a, b: &b };
+        let small = GemmInput { m: 7, k: 9, n: 33, a: &a[..63], b: &b[..9 * 33] };
+        let empty = GemmInput { m: 7, k: 0, n: 33, a: &[], b: &[] };
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build().expect("thread pool");
+        for isa in Isa::available() {
+            let (z, s) = pool.install(|| {
+                let _ = gemm_nostats_isa(&p, &big, isa);
+                let z = gemm_nostats_isa(&p, &empty, isa);
+                let _ = gemm_nostats_isa(&p, &big, isa);
+                (z, gemm_nostats_isa(&p, &small, isa))
+            });
+            assert!(z.iter().all(|x| x.to_bits() == 0), "{policy:?} {isa:?}: K = 0 gives +0 everywhere");
+            let want = gemm_reference(&p, &small).0;
+            assert_eq!(
+                s.iter().map(|x| x.to_bits()).collect::<Vec<_>>(),
+                want.iter().map(|x| x.to_bits()).collect::<Vec<_>>(),
+                "{policy:?} {isa:?}"
+            );
+        }
+    }
+}
+
 #[test]
 fn fast_gemm_takes_the_ftz_kernel_when_products_can_underflow() {
     // fp32 operands around 2^-60: products near 2^-120 and partial sums cross 2^-126.

@@ -426,6 +426,8 @@ struct Workspace {
 
 thread_local! {
     static WORKSPACE: RefCell<Workspace> = RefCell::new(Workspace::default());
+    /// The result tiles of the GEMMs this thread starts (see `run`).
+    static PARTIALS: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
 }
 
 /// Runs `f` with this thread's workspace (taken out, so that nothing is borrowed across `f`).
@@ -565,21 +567,33 @@ fn run<E: Entry>(p: &PeParams, g: &GemmInput) -> Vec<f32> {
         .collect();
     job.a_min.resize(panels, NO_EXP);
     job.a = a;
-    let mut c_buf = vec![0f32; strips * job.m_pad * nr];
+    // The tasks' results, in a buffer reused from GEMM to GEMM (zeroing a fresh one cost a
+    // pass over it each time): every value read below is one a task wrote (a task's first
+    // chunk of the fold overwrites its rows; rows past M are never read).
+    let mut c_buf = PARTIALS.with(|b| std::mem::take(&mut *b.borrow_mut()));
+    let len = strips * job.m_pad * nr;
+    if c_buf.len() < len {
+        c_buf.resize(len, 0.0);
+    }
     if steps > 0 {
-        c_buf
+        c_buf[..len]
             .par_chunks_mut(group * mr * nr)
             .enumerate()
             .for_each(|(ti, out)| with_workspace(|ws| unsafe { E::task(&job, ti, out, ws) }));
+    } else {
+        c_buf[..len].fill(0.0);
     }
-    let mut c = vec![0f32; m * n];
-    c.par_chunks_mut(n).enumerate().for_each(|(i, row)| {
+    let mut c: Vec<f32> = Vec::with_capacity(m * n);
+    c.spare_capacity_mut().par_chunks_mut(n).enumerate().for_each(|(i, row)| {
         for (s, part) in row.chunks_mut(nr).enumerate() {
             let src = &c_buf[(s * job.m_pad + i) * nr..][..part.len()];
             for (d, &x) in part.iter_mut().zip(src) {
-                *d = canonical(x);
+                d.write(canonical(x));
             }
         }
     });
+    // SAFETY: the rows of n cover all m * n values, each row's strips all of its n.
+    unsafe { c.set_len(m * n) };
+    PARTIALS.with(|b| *b.borrow_mut() = c_buf);
     c
 }

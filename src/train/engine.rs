@@ -1,6 +1,6 @@
 //! Where training's GEMMs run: the golden GEMM of a policy, or plain f32 (`native`).
 
-use super::tensor::transpose_map;
+use super::tensor::{transpose, transpose_u32};
 use crate::golden::gemm::{gemm, gemm_nostats, GemmInput, GemmStats};
 use crate::golden::pe::PeParams;
 use std::time::Instant;
@@ -108,8 +108,8 @@ impl Engine {
                 let f = p.format;
                 // Rounded first, then transposed: the rounding vectorises over contiguous
                 // values, where inside the transpose it ran one strided value at a time.
-                let ac = if ta { transpose_map(&f.encode_rne_all(a), k, m, |c| c) } else { encode(&p, a) };
-                let bc = if tb { transpose_map(&f.encode_rne_all(b), n, k, |c| c) } else { encode(&p, b) };
+                let ac = if ta { transpose_u32(&f.encode_rne_all(a), k, m) } else { encode(&p, a) };
+                let bc = if tb { transpose_u32(&f.encode_rne_all(b), n, k) } else { encode(&p, b) };
                 let g = GemmInput { m, k, n, a: &ac, b: &bc };
                 if self.count {
                     let (c, s) = gemm(&p, &g);
@@ -126,8 +126,8 @@ impl Engine {
             v.push((m, k, n));
         }
         if let Some(v) = &mut self.capture {
-            let a = if ta { transpose_map(a, k, m, |x| x) } else { a.to_vec() };
-            let b = if tb { transpose_map(b, n, k, |x| x) } else { b.to_vec() };
+            let a = if ta { transpose(a, k, m) } else { a.to_vec() };
+            let b = if tb { transpose(b, n, k) } else { b.to_vec() };
             v.push(Captured { m, k, n, a, b });
         }
         c
