@@ -398,20 +398,24 @@ fn fast_gemm_takes_the_ftz_kernel_when_products_can_underflow() {
     // A tiny throughout; B tiny in rows 300-449 only, zero elsewhere, over several chunks of
     // the fold (K = 601): the tiny products, which nothing larger hides, must be flushed
     // although the fold's first chunks hold no tiny operand.
+    // The statistics-free GEMM decodes B one chunk at a time and takes the FTZ kernel from
+    // the chunk on where it first meets a tiny operand: also the first and the last chunk.
     let (m, k, n) = (7, 601, 40);
     let a3 = gen(&mut rng, m * k);
-    let b3: Vec<u32> = (0..k * n)
-        .map(|i| match i / n {
-            300..450 => (rng.random::<u32>() & 0x807F_FFFF) | (rng.random_range(60..70u32) << 23),
-            _ => 0,
-        })
-        .collect();
-    for policy in Policy::ALL {
-        let p = params(Format::FP32, policy, 7, Rounding::NearestEven);
-        let g = GemmInput { m, k, n, a: &a3, b: &b3 };
-        let (slow, ss) = gemm_reference(&p, &g);
-        assert!(ss.zero_products > 0, "{policy}: the case must flush something");
-        assert_nostats_equal(&p, &g, &slow, "B tiny in rows 300-450");
+    for tiny in [300..450, 0..40, 560..601] {
+        let b3: Vec<u32> = (0..k * n)
+            .map(|i| match tiny.contains(&(i / n)) {
+                true => (rng.random::<u32>() & 0x807F_FFFF) | (rng.random_range(60..70u32) << 23),
+                false => 0,
+            })
+            .collect();
+        for policy in Policy::ALL {
+            let p = params(Format::FP32, policy, 7, Rounding::NearestEven);
+            let g = GemmInput { m, k, n, a: &a3, b: &b3 };
+            let (slow, ss) = gemm_reference(&p, &g);
+            assert!(ss.zero_products > 0, "{policy}: the case must flush something");
+            assert_nostats_equal(&p, &g, &slow, &format!("B tiny in rows {tiny:?}"));
+        }
     }
 }
 

@@ -9,24 +9,27 @@
 //! steps in contract order; the fold is cut into chunks of `KC` steps so the strip's
 //! chunk stays in cache while every panel passes over it, the accumulators going to
 //! memory and back between chunks (which changes no bit). Tasks are (strip, row group)
-//! pairs on rayon; each decodes its strip once into a per-thread buffer.
+//! pairs on rayon; each decodes its strip chunk by chunk into a per-thread buffer, just
+//! before the group's panels fold the chunk.
 //!
 //! FTZ costs a few operations per product, so each (panel, strip) pair runs the FTZ
-//! kernel only when its operands' smallest exponents allow a subnormal at all
-//! ([`flush_needed`]); in training that is almost never.
+//! kernel only from the chunk on where its operands' smallest exponents allow a subnormal
+//! at all ([`flush_needed`]); in training that is almost never.
 
 // The lane loops index several planes in lockstep; that is the form the kernels take.
 #![allow(clippy::needless_range_loop)]
 
 use super::arith::canonical;
-use super::gemm::{decode_wq, key_diff_a, key_diff_b, GemmInput};
+use super::gemm::{key_diff_a, key_diff_b, Decoder, GemmInput};
 use super::pe::PeParams;
 use super::simd::{prefetch, Isa, Portable, Simd};
 #[cfg(target_arch = "x86_64")]
 use super::simd::{Avx2, Avx512};
 use crate::config::Policy;
+use crate::format::Format;
 use rayon::prelude::*;
 use std::cell::RefCell;
+use std::ops::Range;
 
 /// Steps of one chunk of the fold (a strip's chunk of `daa` planes at NR = 32 is 80 kB).
 const KC: usize = 128;
@@ -73,7 +76,7 @@ impl Kind {
 
 /// Everything the tasks share.
 struct Job<'a> {
-    p: PeParams,
+    dec: Decoder,
     g: &'a GemmInput<'a>,
     kind: Kind,
     /// Steps per output element.
@@ -109,34 +112,22 @@ fn flush_needed(a_min: i32, b_min: i32) -> bool {
     a_min != NO_EXP && b_min != NO_EXP && a_min + b_min < -102
 }
 
-/// Decodes a run of codes into widened values `w`, low-path values `q` and raw exponent
-/// fields `e`; returns the smallest unbiased exponent of its non-zero finite codes.
-/// Plain loops without branches, so that they vectorise.
+/// An exponent field as [`flush_needed`] reads it: zeros, Inf and NaN never make a subnormal.
 #[inline(always)]
-fn decode_run(p: &PeParams, codes: &[u32], w: &mut [f32], q: &mut [f32], e: &mut [i32]) -> i32 {
-    let f = p.format;
-    let planes = codes.iter().zip(w.iter_mut()).zip(q.iter_mut()).zip(e.iter_mut());
-    // The policy is decided once per run, not per value: a branch inside the loop became a
-    // select that computed the low path's rounding for every value, also where the policy
-    // has none (`single`, `full`: 7 % of a resnet-mini `single` epoch).
-    if p.policy.reduces() {
-        for (((c, w), q), e) in planes {
-            (*w, *q) = decode_wq(p, *c);
-            *e = f.exp_field(*c) as i32;
-        }
+fn field_key(field: i32, emax: i32) -> i32 {
+    if field == 0 || field == emax {
+        i32::MAX
     } else {
-        for (((c, w), q), e) in planes {
-            let v = f.decode(*c);
-            (*w, *q) = (v, v);
-            *e = f.exp_field(*c) as i32;
-        }
+        field
     }
-    let emax = f.exp_max() as i32;
-    let min = e[..codes.len()].iter().map(|&x| if x == 0 || x == emax { i32::MAX } else { x }).fold(i32::MAX, i32::min);
-    if min == i32::MAX {
+}
+
+/// The unbiased exponent of the smallest [`field_key`], or [`NO_EXP`].
+fn unbiased(f: Format, min_key: i32) -> i32 {
+    if min_key == i32::MAX {
         NO_EXP
     } else {
-        min - f.bias()
+        min_key - f.bias()
     }
 }
 
@@ -168,9 +159,10 @@ impl Scratch {
 /// over the panel's step-major layout.
 #[inline(always)]
 fn pack_panel(job: &Job, pi: usize, out: &mut [f32], sc: &mut Scratch) -> i32 {
-    let (g, p, kind, mr, steps) = (job.g, &job.p, job.kind, job.mr, job.steps);
+    let (g, kind, mr, steps) = (job.g, job.kind, job.mr, job.steps);
     let (width, planes) = (kind.width(), kind.planes());
-    let mut min = NO_EXP;
+    let emax = job.dec.format.exp_max() as i32;
+    let mut min = i32::MAX;
     let mut codes = vec![0u32; steps];
     for r in 0..mr.min(g.m - pi * mr) {
         let row = &g.a[(pi * mr + r) * g.k..][..g.k];
@@ -178,7 +170,8 @@ fn pack_panel(job: &Job, pi: usize, out: &mut [f32], sc: &mut Scratch) -> i32 {
         for s in 0..width {
             codes.iter_mut().zip(row.iter().skip(s).step_by(width)).for_each(|(d, &c)| *d = c);
             let len = (g.k + width - 1 - s) / width;
-            min = min.min(decode_run(p, &codes[..len], &mut sc.w[s], &mut sc.q[s], &mut sc.e[s]));
+            job.dec.run(&codes[..len], &mut sc.w[s], &mut sc.q[s], &mut sc.e[s]);
+            min = min.min(sc.e[s][..len].iter().map(|&x| field_key(x, emax)).fold(i32::MAX, i32::min));
         }
         for t in 0..steps {
             let o = &mut out[t * planes * mr..];
@@ -206,55 +199,74 @@ fn pack_panel(job: &Job, pi: usize, out: &mut [f32], sc: &mut Scratch) -> i32 {
             }
         }
     }
-    min
+    unbiased(job.dec.format, min)
 }
 
-/// Packs strip `s` of B (columns s*nr.., zero columns past N) into `out`; returns its smallest exponent.
+/// Packs steps `steps` of strip `s` of B (columns s*NR.., zero columns past N) into `out`;
+/// returns their smallest exponent.
+///
+/// A strip's row is only NR codes (8 to 32): one or two vectors, decoded by [`Simd::decode`]
+/// with nothing else done per row (the smallest exponent is kept per lane). As loops over
+/// rows of run-time length, the per-row overhead cost more than the decode (the forward
+/// GEMMs of resnet-mini have N = 50,176 and K = 72).
+///
+/// # Safety
+/// `S` must be an instruction set the CPU runs, and NR a multiple of `S::W`.
 #[inline(always)]
-fn pack_strip(job: &Job, s: usize, out: &mut [f32], sc: &mut Scratch) -> i32 {
-    let (g, p, kind, nr) = (job.g, &job.p, job.kind, job.nr);
+unsafe fn pack_strip<S: Simd, const NR: usize>(job: &Job, s: usize, steps: Range<usize>, out: &mut [f32]) -> i32 {
+    // Whole vectors only (folded away at compile time).
+    assert!(NR.is_multiple_of(S::W), "a strip of {NR} columns is not whole vectors of {} lanes", S::W);
+    let (g, kind, dec) = (job.g, job.kind, job.dec);
     let (width, planes) = (kind.width(), kind.planes());
-    let j0 = s * nr;
-    let valid = nr.min(g.n - j0);
-    let mut min = NO_EXP;
-    sc.reset(nr);
-    let Scratch { w: [_, sw1], q: [sq0, sq1], e } = sc;
-    for t in 0..job.steps {
-        // Each stream's widened and reduced values are decoded straight into the planes the
-        // kernel reads (a copy from scratch was 8 % of a resnet-mini `daa` epoch); what this
-        // kind does not use goes to scratch.
-        let o = &mut out[t * planes * nr..(t + 1) * planes * nr];
+    let emax = dec.format.exp_max() as i32;
+    let j0 = s * NR;
+    let valid = NR.min(g.n - j0);
+    let mut mins = [i32::MAX; NR];
+    let mut e = [[0i32; NR]; 2];
+    // The codes of a ragged row: zero (+0, exponent field 0) past N.
+    let mut ragged = [0u32; NR];
+    // Where the values this kind does not keep are decoded to.
+    let mut spare = [[0f32; NR]; 3];
+    let [sw1, sq0, sq1] = &mut spare;
+    for (i, t) in steps.enumerate() {
+        let o = &mut out[i * planes * NR..(i + 1) * planes * NR];
         let (wq, key): ([(&mut [f32], &mut [f32]); 2], _) = match kind {
             Kind::Daa => {
-                let (w, rest) = o.split_at_mut(2 * nr);
-                let (q, key) = rest.split_at_mut(2 * nr);
-                let ((w0, w1), (q0, q1)) = (w.split_at_mut(nr), q.split_at_mut(nr));
+                let (w, rest) = o.split_at_mut(2 * NR);
+                let (q, key) = rest.split_at_mut(2 * NR);
+                let ((w0, w1), (q0, q1)) = (w.split_at_mut(NR), q.split_at_mut(NR));
                 ([(w0, q0), (w1, q1)], Some(key))
             }
             Kind::Fixed => {
-                let (w0, q1) = o.split_at_mut(nr);
+                let (w0, q1) = o.split_at_mut(NR);
                 ([(w0, &mut sq0[..]), (&mut sw1[..], q1)], None)
             }
             Kind::Single => ([(o, &mut sq0[..]), (&mut sw1[..], &mut sq1[..])], None),
         };
         for (stream, (w, q)) in wq.into_iter().enumerate().take(width) {
             let k = width * t + stream;
-            if k < g.k {
+            let codes: &[u32; NR] = if k < g.k {
                 let row = &g.b[k * g.n + j0..][..valid];
                 // B's rows lie N codes apart, too far for the hardware prefetchers, so a
                 // strip's loads would wait on memory one row after another. Two strips ahead
                 // measured best (training GEMM time of vgg-small and resnet-mini `daa`, 1
                 // thread: 14-15 % less; one strip ahead: 7-11 %).
-                prefetch(g.b.get(k * g.n + j0 + 2 * nr..k * g.n + j0 + 3 * nr).unwrap_or(&[]));
-                min = min.min(decode_run(p, row, w, q, &mut e[stream]));
-                // Zero columns past N (their exponent fields stay 0 from `reset`).
-                w[valid..].fill(0.0);
-                q[valid..].fill(0.0);
+                prefetch(g.b.get(k * g.n + j0 + 2 * NR..k * g.n + j0 + 3 * NR).unwrap_or(&[]));
+                // A reference, not a copy: a copy of `valid` codes became a memcpy call per row.
+                <&[u32; NR]>::try_from(row).unwrap_or_else(|_| {
+                    ragged[..valid].copy_from_slice(row);
+                    &ragged
+                })
             } else {
                 // The +0 padding of an odd K.
-                w.fill(0.0);
-                q.fill(0.0);
-                e[stream].fill(0);
+                &[0; NR]
+            };
+            let e = &mut e[stream];
+            for l in (0..NR).step_by(S::W) {
+                S::decode(&dec, codes[l..].as_ptr(), w[l..].as_mut_ptr(), q[l..].as_mut_ptr(), e[l..].as_mut_ptr());
+            }
+            for (m, &x) in mins.iter_mut().zip(e.iter()) {
+                *m = (*m).min(field_key(x, emax));
             }
         }
         if let Some(key) = key {
@@ -263,7 +275,7 @@ fn pack_strip(job: &Job, s: usize, out: &mut [f32], sc: &mut Scratch) -> i32 {
             }
         }
     }
-    min
+    unbiased(dec.format, mins.into_iter().fold(i32::MAX, i32::min))
 }
 
 #[inline(always)]
@@ -440,7 +452,7 @@ unsafe fn tile<S: Simd, const MR: usize>(
 /// Per-thread buffers, kept between tasks and GEMMs.
 #[derive(Default)]
 struct Workspace {
-    /// A decoded strip.
+    /// A decoded chunk of a strip.
     strip: Vec<f32>,
     scratch: Scratch,
 }
@@ -459,29 +471,45 @@ fn with_workspace<R>(f: impl FnOnce(&mut Workspace) -> R) -> R {
     r
 }
 
-/// Task `ti` (strip `ti / groups`, row group `ti % groups`) into `out`, the group's rows x
-/// NR, with `buf` to decode the strip into.
+/// Task `ti` (strip `ti / groups`, row group `ti % groups`) into `out`, the group's rows x NR.
+///
+/// The strip is decoded one chunk of `KC` steps at a time, right before every panel of the
+/// group folds it, so that the chunk is still in L1/L2 (a whole strip decoded first went
+/// out to L3 and back when K is large: the weight gradients have K = 50,176).
+///
+/// A pair's FTZ need is decided from the strip's smallest exponent so far, which is exact:
+/// while every product so far is at least 2^-102, every partial sum so far is a multiple of
+/// 2^-125 and nothing has been flushed (see [`flush_needed`]), so the plain kernel's
+/// accumulators equal the FTZ kernel's, and once a chunk lowers the bound, that pair's
+/// remaining chunks take the FTZ kernel.
 #[inline(always)]
 unsafe fn task<S: Simd, const MR: usize>(job: &Job, ti: usize, out: &mut [f32], ws: &mut Workspace) {
     let (s, gi) = (ti / job.groups, ti % job.groups);
     let (nr, planes) = (job.nr, job.kind.planes());
-    // Reused between tasks without clearing: `pack_strip` writes every value of the strip.
-    let len = job.steps * planes * nr;
+    // Reused between tasks without clearing: `pack_strip` writes every value of a chunk.
+    let len = KC.min(job.steps) * planes * nr;
     if ws.strip.len() < len {
         ws.strip.resize(len, 0.0);
     }
-    let buf = &mut ws.strip[..len];
-    let b_min = pack_strip(job, s, buf, &mut ws.scratch);
     let first_panel = gi * job.group;
     let panels = job.group.min(job.a_min.len() - first_panel);
+    let mut b_min = NO_EXP;
     for k0 in (0..job.steps).step_by(KC) {
         let len = KC.min(job.steps - k0);
-        let b = buf.as_ptr().add(k0 * planes * nr);
+        let steps = k0..k0 + len;
+        let chunk_min = match nr {
+            8 => pack_strip::<S, 8>(job, s, steps, &mut ws.strip),
+            16 => pack_strip::<S, 16>(job, s, steps, &mut ws.strip),
+            32 => pack_strip::<S, 32>(job, s, steps, &mut ws.strip),
+            _ => unreachable!("strips are one or two vectors of 8 or 16 lanes"),
+        };
+        b_min = b_min.min(chunk_min);
+        let buf = &ws.strip[..len * planes * nr];
         for lp in 0..panels {
             let pi = first_panel + lp;
             let a = job.a.as_ptr().add(pi * job.panel_len() + k0 * planes * MR);
             let flush = flush_needed(job.a_min[pi], b_min);
-            tile::<S, MR>(job.kind, job.v, flush, a, b, len, out.as_mut_ptr().add(lp * MR * nr), k0 == 0);
+            tile::<S, MR>(job.kind, job.v, flush, a, buf.as_ptr(), len, out.as_mut_ptr().add(lp * MR * nr), k0 == 0);
         }
     }
 }
@@ -565,7 +593,7 @@ fn run<E: Entry>(p: &PeParams, g: &GemmInput) -> Vec<f32> {
     let group = panels.div_ceil(groups);
     let groups = panels.div_ceil(group);
     let mut job = Job {
-        p: *p,
+        dec: Decoder::new(p),
         g,
         kind,
         steps,
