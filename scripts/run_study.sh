@@ -38,15 +38,20 @@ FROM=${FROM:-}
 read -r -a EXTRA_ARGS <<< "${EXTRA:-}"
 [ -x "$DAA" ] || { echo "error: $DAA not found: run cargo build --release, or set DAA" >&2; exit 2; }
 [ -z "$FROM" ] || [ -d "$FROM" ] || { echo "error: FROM=$FROM is not a directory (finished results, as docs/training)" >&2; exit 2; }
-# Every job; JOBS picks from them (the queue below orders them).
+# The models, in queue order: lenet5's E comes first, resnet-mini, the longest, last.
+MODELS=(lenet5 vgg-small resnet-mini)
+# Every job but the schedule jobs (one per model, added to the queue as its cells need);
+# JOBS picks from them.
 all_jobs() {
-    for f in fp32 bf16; do for s in 1 2 3; do echo "cell lenet5 $f $s"; done; done
-    for s in 1 2 3; do echo "sweep $s"; done
-    for m in vgg-small resnet-mini; do for f in fp32 bf16; do for s in 1 2 3; do echo "cell $m $f $s"; done; done; done
+    local m f s
+    for m in "${MODELS[@]}"; do
+        for f in fp32 bf16; do for s in 1 2 3; do echo "cell $m $f $s"; done; done
+        [ "$m" != lenet5 ] || for s in 1 2 3; do echo "sweep $s"; done
+    done
 }
 picked=$(all_jobs | grep -E -- "$JOBS")
 [ $? -le 1 ] || { echo "error: JOBS=$JOBS is not an extended regular expression (grep -E)" >&2; exit 2; }
-[ -n "$picked" ] || echo "schedule lenet5 schedule vgg-small schedule resnet-mini" | grep -qE -- "$JOBS" \
+[ -n "$picked" ] || printf 'schedule %s\n' "${MODELS[@]}" | grep -qE -- "$JOBS" \
     || { echo "error: JOBS=$JOBS matches no job (schedule M, cell M F S, sweep S)" >&2; exit 2; }
 mkdir -p "$OUT"
 # One study per output directory: a second copy would train the same runs at once.
@@ -136,7 +141,7 @@ sweep() {
 # for an E; resnet-mini, the longest, last. JOBS picks from it; a model's schedule job
 # stays whenever one of its cells (or, for lenet5, a sweep) does, since they wait for its E.
 {
-    for m in lenet5 vgg-small resnet-mini; do
+    for m in "${MODELS[@]}"; do
         if echo "schedule $m" | grep -qE -- "$JOBS" || grep -q "^cell $m " <<< "$picked" \
             || { [ $m = lenet5 ] && grep -q "^sweep " <<< "$picked"; }; then
             echo "schedule $m"

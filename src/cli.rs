@@ -886,8 +886,8 @@ fn run_verify(v: VerifyArgs, out: &mut dyn Write) -> Result<()> {
 fn run_train(t: TrainArgs, out: &mut (dyn Write + Send)) -> Result<()> {
     use crate::train::optim::Sgd;
     use crate::train::run::{
-        default_loss_scaling, epoch_line, plan, progress_bar, resume_point, train_checkpointed, write_comparison,
-        write_run, Checkpointing, TrainSpec,
+        default_loss_scaling, epoch_line, plan, progress_bar, train_checkpointed, write_comparison, write_run,
+        Checkpointing, Prior, TrainSpec,
     };
     let native = t.cfg.arith.policy.as_deref() == Some("native");
     let mut cfg_args = t.cfg.clone();
@@ -973,11 +973,12 @@ fn run_train(t: TrainArgs, out: &mut (dyn Write + Send)) -> Result<()> {
     for (label, spec) in &runs {
         let run_dir = if stem.is_some() { dir.join(label) } else { dir.clone() };
         let ck = Checkpointing { dir: Some(run_dir.clone()), resume: t.resume, stop_after: t.stop_after };
-        if let Some(n) = resume_point(&ck)? {
+        let prior = Prior::read(&ck)?;
+        if let Some(n) = prior.epochs_done() {
             say(out, format!("{label}: resuming after epoch {n} of {} from {}", spec.epochs, run_dir.display()))?;
         }
         let Some(s) = pool.install(|| {
-            train_checkpointed(spec, &data, &bar, &ck, &mut |e| {
+            train_checkpointed(spec, &data, &bar, &ck, prior, &mut |e| {
                 let line = epoch_line(label, spec.epochs, e);
                 let _ = bar.suspend(|| writeln!(out, "{line}").and_then(|_| out.flush()));
             })

@@ -172,7 +172,8 @@ pub fn train(
     bar: &ProgressBar,
     on_epoch: &mut dyn FnMut(&EpochRecord),
 ) -> Result<Summary> {
-    Ok(train_checkpointed(spec, data, bar, &Checkpointing::default(), on_epoch)?.expect("runs every epoch"))
+    Ok(train_checkpointed(spec, data, bar, &Checkpointing::default(), Prior::Fresh, on_epoch)?
+        .expect("runs every epoch"))
 }
 
 /// Where a run keeps its checkpoint and how it uses it.
@@ -186,15 +187,37 @@ pub struct Checkpointing {
     pub stop_after: Option<usize>,
 }
 
-/// What [`train_checkpointed`] did before training: started afresh or resumed after N epochs
-/// (all of them for a finished run's summary without a checkpoint).
-pub fn resume_point(ck: &Checkpointing) -> Result<Option<usize>> {
-    match &ck.dir {
-        Some(d) if ck.resume && d.join(checkpoint::FILE).exists() => {
-            Ok(Some(checkpoint::load(&d.join(checkpoint::FILE))?.head.epochs_done))
+/// What a run's directory holds for `--resume`, read once: the checkpoint of an interrupted
+/// run, or the summary of a finished one.
+pub enum Prior {
+    /// Nothing to continue from (or no `--resume`): the run starts afresh.
+    Fresh,
+    /// An interrupted run's checkpoint.
+    Checkpoint(checkpoint::Loaded),
+    /// A finished run's `summary.json` and no checkpoint (the study's committed results
+    /// leave checkpoints out): the run is done and its summary stands for it, so copying
+    /// finished runs into a study's output directory saves training them again.
+    Finished(Summary),
+}
+
+impl Prior {
+    /// What `ck` resumes from: nothing unless `ck.resume`.
+    pub fn read(ck: &Checkpointing) -> Result<Prior> {
+        let Some(dir) = ck.dir.as_ref().filter(|_| ck.resume) else { return Ok(Prior::Fresh) };
+        let path = dir.join(checkpoint::FILE);
+        if path.exists() {
+            return Ok(Prior::Checkpoint(checkpoint::load(&path)?));
         }
-        Some(d) if ck.resume => Ok(read_summary(d)?.map(|s| s.per_epoch.len())),
-        _ => Ok(None),
+        Ok(read_summary(dir)?.map_or(Prior::Fresh, Prior::Finished))
+    }
+
+    /// Epochs done before this invocation (all of them for a finished run); none when fresh.
+    pub fn epochs_done(&self) -> Option<usize> {
+        match self {
+            Prior::Fresh => None,
+            Prior::Checkpoint(c) => Some(c.head.epochs_done),
+            Prior::Finished(s) => Some(s.per_epoch.len()),
+        }
     }
 }
 
@@ -214,31 +237,13 @@ fn read_summary(dir: &Path) -> Result<Option<Summary>> {
     Ok(Some(s))
 }
 
-/// Under `--resume`, a run whose directory holds its finished summary but no checkpoint (the
-/// study's committed results leave checkpoints out) is done: its summary stands for it, so
-/// copying finished runs into a study's output directory saves training them again.
-fn finished_run(ck: &Checkpointing, key: &RunKey) -> Result<Option<Summary>> {
-    let Some(dir) = ck.dir.as_ref().filter(|d| ck.resume && !d.join(checkpoint::FILE).exists()) else {
-        return Ok(None);
-    };
-    let Some(s) = read_summary(dir)? else { return Ok(None) };
-    if let Some((field, ours, theirs)) = key.first_difference(&s.run) {
-        return Err(InputError::msg(format!(
-            "{} was written by a finished run with {field} = {theirs}; this run has {field} = {ours} \
-             (resume with the settings of that run, or choose another --out)",
-            dir.join(SUMMARY).display()
-        ))
-        .into());
-    }
-    Ok(Some(s))
-}
-
 /// Trains one model with checkpoints; `None` when `stop_after` stopped it before the last epoch.
 pub fn train_checkpointed(
     spec: &TrainSpec,
     data: &FashionMnist,
     bar: &ProgressBar,
     ck: &Checkpointing,
+    prior: Prior,
     on_epoch: &mut dyn FnMut(&EpochRecord),
 ) -> Result<Option<Summary>> {
     let train_set = data.train.clone().truncated(spec.train_subset);
@@ -270,20 +275,32 @@ pub fn train_checkpointed(
         test_images: test_set.len(),
         loss_scaling: spec.loss_scaling,
     };
-    if let Some(s) = finished_run(ck, &key)? {
-        return Ok(Some(s));
-    }
     let ck_path = ck.dir.as_ref().map(|d| d.join(checkpoint::FILE));
     let mut per_epoch = Vec::new();
     let mut loss_curve = Vec::new();
     let mut seconds_before = 0.0;
     let mut first_epoch = 0;
-    if let Some(path) = ck_path.as_ref().filter(|p| ck.resume && p.exists()) {
-        let loaded = checkpoint::load(path)?;
-        checkpoint::restore(path, &loaded, &key, &mut net)?;
-        let head = loaded.head;
-        (first_epoch, scaler, per_epoch, loss_curve, seconds_before) =
-            (head.epochs_done, head.scaler, head.per_epoch, head.loss_curve, head.seconds);
+    match prior {
+        Prior::Fresh => {}
+        Prior::Finished(s) => {
+            if let Some((field, ours, theirs)) = key.first_difference(&s.run) {
+                let dir = ck.dir.as_deref().unwrap_or(Path::new("."));
+                return Err(InputError::msg(format!(
+                    "{} was written by a finished run with {field} = {theirs}; this run has {field} = {ours} \
+                     (resume with the settings of that run, or choose another --out)",
+                    dir.join(SUMMARY).display()
+                ))
+                .into());
+            }
+            return Ok(Some(s));
+        }
+        Prior::Checkpoint(loaded) => {
+            let path = ck_path.as_deref().unwrap_or(Path::new(checkpoint::FILE));
+            checkpoint::restore(path, &loaded, &key, &mut net)?;
+            let head = loaded.head;
+            (first_epoch, scaler, per_epoch, loss_curve, seconds_before) =
+                (head.epochs_done, head.scaler, head.per_epoch, head.loss_curve, head.seconds);
+        }
     }
     bar.set_length(total_steps as u64);
     bar.set_position((first_epoch * steps_per_epoch) as u64);
