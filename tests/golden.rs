@@ -513,8 +513,10 @@ fn fast_gemm_equals_reference_across_strips_and_row_tiles() {
     for policy in Policy::ALL {
         let p = params(Format::FP32, policy, 7, Rounding::NearestEven);
         // The second shape folds more than two chunks of steps (the statistics-free GEMM cuts
-        // the fold every 128 steps) over strips of one and two vectors and a partial last strip.
-        for (m, k, n) in [(37, 65, 53), (29, 601, 70)] {
+        // the fold every 128 steps) over strips of one and two vectors and a partial last strip;
+        // the third has tens of row panels and several chunks, so each strip's decoded chunk
+        // serves many panels before the next chunk is decoded.
+        for (m, k, n) in [(37, 65, 53), (29, 601, 70), (181, 301, 45)] {
             let a = random_codes(&mut rng, p.format, m * k, false);
             let b = random_codes(&mut rng, p.format, k * n, false);
             let g = GemmInput { m, k, n, a: &a, b: &b };
