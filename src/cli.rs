@@ -875,7 +875,7 @@ fn run_verify(v: VerifyArgs, out: &mut dyn Write) -> Result<()> {
         for e in &r.examples {
             write!(out, "{e}")?;
         }
-        bad += r.mismatches + r.timing_mismatches;
+        bad += r.failures();
     }
     if bad > 0 {
         anyhow::bail!("{bad} mismatches between the Verilog and the golden model or the cycle model");

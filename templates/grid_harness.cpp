@@ -7,6 +7,10 @@
 // with chance VALID_256/256; the sink is ready with chance READY_256/256 (splitmix64, the
 // same generator as the Rust cycle model). OUT receives, per output row: cycle, row,
 // last, then {{ cols }} result words. Stops after ROWS rows; exit 3 after MAX_CYCLES.
+{%- if dual %}
+// Prints "pe_high N" at the end: the number of PE steps whose full multiplier went to
+// stream 1, pe_high's set bits summed over the cycles.
+{%- endif %}
 #include "V{{ top }}.h"
 #include "verilated.h"
 #include <cstddef>
@@ -84,6 +88,9 @@ int main(int argc, char** argv) {
     size_t next = 0, applied = (size_t)-1;
     uint64_t rows = 0;
     std::vector<uint32_t> rec({{ cols }} + 3);
+{%- if dual %}
+    uint64_t high1 = 0;
+{%- endif %}
     for (uint64_t cycle = 0; rows < want_rows; ++cycle) {
         if (cycle >= max_cycles) return 3;
         uint64_t x = splitmix();
@@ -102,6 +109,9 @@ int main(int argc, char** argv) {
         top->clock = 0;
         top->eval();
         bool accept = offer && top->in_ready;
+{%- if dual %}
+        for (int i = 0; i < {{ high_words }}; ++i) high1 += __builtin_popcount(word_of(top->pe_high, i));
+{%- endif %}
         if (top->out_valid && ready) {
             rec[0] = (uint32_t)cycle;
             rec[1] = top->out_row;
@@ -115,6 +125,9 @@ int main(int argc, char** argv) {
         if (accept) ++next;
     }
     fclose(out);
+{%- if dual %}
+    printf("pe_high %llu\n", (unsigned long long)high1);
+{%- endif %}
     top->final();
     delete top;
     delete ctx;

@@ -263,9 +263,21 @@ fn verilator_gemms_are_bit_and_cycle_exact() {
     runs.extend(random_configs(4).into_iter().map(|c| (c, 120)));
     runs.par_iter().for_each(|(c, gemms)| {
         let r = verify_grid(c, *gemms, 5, "test").unwrap();
-        assert_eq!(r.mismatches + r.timing_mismatches, 0, "{}\n{}", r.summary(), r.examples.join("\n"));
+        assert_eq!(r.failures(), 0, "{}\n{}", r.summary(), r.examples.join("\n"));
         assert!(r.outputs > 0);
     });
+}
+
+/// The array of `c` verified with its top's text altered by `(from, to)` replacements (each
+/// `from` must occur).
+fn verify_broken(c: &Config, edits: &[(&str, &str)], gemms: u64) -> daa_gen::grid::verify::GridReport {
+    let mut files = grid_files(c).unwrap();
+    let top = files.iter_mut().find(|f| f.module == c.name).unwrap();
+    for (from, to) in edits {
+        assert!(top.text.contains(from), "{from} not in {}", top.text);
+        top.text = top.text.replace(from, to);
+    }
+    daa_gen::grid::verify::verify_grid_files(c, &files, gemms, 1, "daa verify --format bf16").unwrap()
 }
 
 #[test]
@@ -274,25 +286,23 @@ fn a_broken_array_is_caught_and_reported() {
         return;
     }
     // Results captured into the wrong output bank: rows come from the other tile.
-    let c = cfg("bf16", "daa", 2, 2, None);
-    let mut files = grid_files(&c).unwrap();
-    let top = files.iter_mut().find(|f| f.module == c.name).unwrap();
-    let (k0, k1) = ("if (k_in[1] & ~k_in[0]) keep0", "if (k_in[1] & k_in[0]) keep1");
-    assert!(top.text.contains(k0) && top.text.contains(k1));
-    top.text = top.text.replace(k0, "if (k_in[1] & k_in[0]) keep0").replace(k1, "if (k_in[1] & ~k_in[0]) keep1");
-    let r = daa_gen::grid::verify::verify_grid_files(&c, &files, 40, 1, "daa verify --format bf16").unwrap();
+    let swap = [
+        ("if (k_in[1] & ~k_in[0]) keep0", "if (k_in[1] & k_in[0]) keep0"),
+        ("if (k_in[1] & k_in[0]) keep1", "if (k_in[1] & ~k_in[0]) keep1"),
+    ];
+    let r = verify_broken(&cfg("bf16", "daa", 2, 2, None), &swap, 40);
     assert!(r.mismatches > 0, "{}", r.summary());
     let e = r.examples.iter().find(|e| e.contains("MISMATCH in C[")).expect("a data mismatch report");
     assert!(e.contains("expected ") && e.contains("actual ") && e.contains("reproduce: daa verify"), "{e}");
     // Interleaved: a beat accepted out of its phase lands in another group's accumulator.
-    let c = cfg_n("bf16", "daa", 2, 2, None, 3);
-    let mut files = grid_files(&c).unwrap();
-    let top = files.iter_mut().find(|f| f.module == c.name).unwrap();
-    let gate = " & (phase == group);";
-    assert!(top.text.contains(gate), "{}", top.text);
-    top.text = top.text.replace(gate, ";");
     // Several batches, so that some have input gaps inside tiles (a tile shifted by a whole
     // phase only renames its groups' accumulators and still computes the right result).
-    let r = daa_gen::grid::verify::verify_grid_files(&c, &files, 200, 1, "daa verify --format bf16").unwrap();
+    let r = verify_broken(&cfg_n("bf16", "daa", 2, 2, None, 3), &[(" & (phase == group);", ";")], 200);
     assert!(r.mismatches + r.timing_mismatches > 0, "{}", r.summary());
+    // pe_high not gated by the beat: cycles without a step count the stale operands' decision.
+    let r = verify_broken(&cfg("bf16", "daa", 2, 3, None), &[("= h_in[AW] & high;", "= high;")], 80);
+    assert_eq!(r.mismatches + r.timing_mismatches, 0, "{}", r.summary());
+    assert!(r.decision_mismatches > 0, "{}", r.summary());
+    let e = r.examples.iter().find(|e| e.contains("DECISION MISMATCH")).expect("a decision mismatch report");
+    assert!(e.contains("golden model counts") && e.contains("reproduce: daa verify"), "{e}");
 }

@@ -46,7 +46,7 @@ pub fn run(cfg: &Config, gemms: u64, bar: &indicatif::ProgressBar) -> Result<Too
             ..cfg.clone()
         };
         let r = crate::grid::verify::verify_grid(&c, gemms, 1, "daa report --bench")?;
-        if r.mismatches + r.timing_mismatches > 0 {
+        if r.failures() > 0 {
             bail!("{}", r.summary());
         }
         grids.push(GridSpeed {

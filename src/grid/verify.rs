@@ -1,11 +1,12 @@
 //! Grid verification: random GEMMs through the emitted array in Verilator, every output
-//! bit-exact against the golden GEMM and every output row's cycle against the cycle model.
+//! bit-exact against the golden GEMM, every output row's cycle against the cycle model and,
+//! on dual-stream arrays, each batch's `pe_high` sum against the golden stream-1 count.
 
 use super::cycles::{Pattern, RowOut, Timing};
 use super::{grid_files, lanes};
 use crate::config::Config;
 use crate::format::describe_f32;
-use crate::golden::gemm::{gemm, GemmInput};
+use crate::golden::gemm::{gemm, GemmInput, GemmStats};
 use crate::golden::pe::PeParams;
 use crate::golden::vectors::operand_corners;
 use crate::npy::CodeMatrix;
@@ -27,6 +28,9 @@ struct GridHarness<'a> {
     b_words: usize,
     cols: u32,
     width: u32,
+    dual: bool,
+    /// 32-bit words of `pe_high`.
+    high_words: u32,
 }
 
 /// One GEMM of a verification batch.
@@ -53,6 +57,13 @@ pub struct GridReport {
     pub mismatches: u64,
     /// Output rows whose cycle differs from the cycle model (or batches whose total does).
     pub timing_mismatches: u64,
+    /// The array has two streams (and a `pe_high` output).
+    pub dual: bool,
+    /// Dual-stream arrays: batches whose count of `pe_high` (PE steps whose full multiplier
+    /// went to stream 1) differs from the golden model's.
+    pub decision_mismatches: u64,
+    /// Dual-stream arrays: `pe_high` steps counted, summed over batches.
+    pub stream1_steps: u64,
     /// First mismatch reports.
     pub examples: Vec<String>,
     /// Seconds of the whole check (stimulus, golden GEMMs, cycle model, simulation).
@@ -64,15 +75,25 @@ pub struct GridReport {
 }
 
 impl GridReport {
+    /// Everything that differs from the golden model or the cycle model.
+    pub fn failures(&self) -> u64 {
+        self.mismatches + self.timing_mismatches + self.decision_mismatches
+    }
+
     /// One summary line.
     pub fn summary(&self) -> String {
         format!(
-            "{}: {} GEMMs, {} outputs checked, {} mismatches, {} cycle-model mismatches, {} cycles in {:.1} s ({:.0} cycles/s in Verilator), build {}",
+            "{}: {} GEMMs, {} outputs checked, {} mismatches, {} cycle-model mismatches, {}{} cycles in {:.1} s ({:.0} cycles/s in Verilator), build {}",
             self.label,
             self.gemms,
             self.outputs,
             self.mismatches,
             self.timing_mismatches,
+            if self.dual {
+                format!("{} stream-1 steps ({} batch mismatches), ", self.stream1_steps, self.decision_mismatches)
+            } else {
+                String::new()
+            },
             self.cycles,
             self.seconds,
             self.cycles as f64 / self.sim_seconds.max(1e-9),
@@ -141,6 +162,8 @@ pub fn harness_source(cfg: &Config) -> Result<String> {
         b_words,
         cols: cfg.cols,
         width: cfg.format.width(),
+        dual: cfg.policy.is_dual(),
+        high_words: (cfg.rows * cfg.cols).div_ceil(32),
     }
     .render()?)
 }
@@ -164,8 +187,12 @@ pub fn verify_grid_files(cfg: &Config, files: &[RtlFile], gemms: u64, seed: u64,
         cfg.lo_bits,
         cfg.lo_rounding.name()
     );
-    let mut report =
-        GridReport { label, build_seconds: if built { t0.elapsed().as_secs_f64() } else { 0.0 }, ..Default::default() };
+    let mut report = GridReport {
+        label,
+        dual: cfg.policy.is_dual(),
+        build_seconds: if built { t0.elapsed().as_secs_f64() } else { 0.0 },
+        ..Default::default()
+    };
     let t1 = Instant::now();
     let timing = Timing::of(cfg);
     let p = PeParams::from(cfg);
@@ -228,7 +255,7 @@ fn check_batch(
     let out_path = dir.join("out.bin");
     std::fs::write(&beats_path, words.iter().flat_map(|w| w.to_le_bytes()).collect::<Vec<u8>>())?;
     let t_sim = Instant::now();
-    let status = std::process::Command::new(exe)
+    let run = std::process::Command::new(exe)
         .arg(&beats_path)
         .arg(&out_path)
         .arg(pattern.seed.to_string())
@@ -236,19 +263,42 @@ fn check_batch(
         .arg(pattern.ready_256.to_string())
         .arg((tiles.len() * r).to_string())
         .arg((model_cycles + 10_000).to_string())
-        .status()
+        .output()
         .context("cannot run the grid harness")?;
     report.sim_seconds += t_sim.elapsed().as_secs_f64();
-    if !status.success() {
-        bail!("the grid harness failed ({status}): fewer output rows than the tiles need, within the cycle limit");
+    if !run.status.success() {
+        bail!(
+            "the grid harness failed ({}): fewer output rows than the tiles need, within the cycle limit",
+            run.status
+        );
     }
     let bytes = std::fs::read(&out_path)?;
     let out: Vec<u32> = bytes.chunks_exact(4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
     let rec = 3 + c;
-    let golden: Vec<Vec<f32>> = batch
+    let (golden, stats): (Vec<Vec<f32>>, Vec<GemmStats>) = batch
         .iter()
-        .map(|g| gemm(p, &GemmInput { m: g.a.rows, k: g.a.cols, n: g.b.cols, a: &g.a.codes, b: &g.b.codes }).0)
-        .collect();
+        .map(|g| gemm(p, &GemmInput { m: g.a.rows, k: g.a.cols, n: g.b.cols, a: &g.a.codes, b: &g.b.codes }))
+        .unzip();
+    if report.dual {
+        // Padding (rows past M, columns past N, the odd K's missing partner) multiplies
+        // zeros, which never win the comparator, so the array's count is the golden one.
+        let stdout = String::from_utf8_lossy(&run.stdout);
+        let got: u64 = stdout
+            .lines()
+            .find_map(|l| l.strip_prefix("pe_high ")?.trim().parse().ok())
+            .with_context(|| format!("the grid harness printed no pe_high count: {stdout}"))?;
+        let want: u64 = stats.iter().map(|s| s.high_stream1).sum();
+        report.stream1_steps += got;
+        if got != want {
+            report.decision_mismatches += 1;
+            if report.examples.len() < 8 {
+                report.examples.push(format!(
+                    "DECISION MISMATCH: over a batch of {} GEMMs pe_high marked {got} steps whose full multiplier went to stream 1; the golden model counts {want}\n  reproduce: {repro}\n",
+                    batch.len()
+                ));
+            }
+        }
+    }
     let mut last_cycle = 0u64;
     for (idx, row) in out.chunks_exact(rec).enumerate() {
         let want: &RowOut = &model_rows[idx];
