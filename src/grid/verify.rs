@@ -267,10 +267,12 @@ fn check_batch(
         .context("cannot run the grid harness")?;
     report.sim_seconds += t_sim.elapsed().as_secs_f64();
     if !run.status.success() {
-        bail!(
-            "the grid harness failed ({}): fewer output rows than the tiles need, within the cycle limit",
-            run.status
-        );
+        let why = match run.status.code() {
+            Some(3) => "fewer output rows than the tiles need, within the cycle limit",
+            Some(2) => "bad arguments, or it cannot open its beat or output file",
+            _ => "it crashed or was stopped",
+        };
+        bail!("the grid harness failed ({}): {why}\n{}", run.status, String::from_utf8_lossy(&run.stderr).trim_end());
     }
     let bytes = std::fs::read(&out_path)?;
     let out: Vec<u32> = bytes.chunks_exact(4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
