@@ -487,6 +487,12 @@ fn bench_ratios_are_against_the_sgemm_of_the_same_instruction_set() {
         let reference = &sgemms[r["reference"].as_u64().unwrap() as usize];
         let same = sgemms.iter().any(|t| t["isa"] == isa);
         assert_eq!(reference["isa"] == isa, same, "{isa}: reference {reference} of {sgemms:?}");
+        // The fastest of that instruction set: a ratio against a slower sgemm would flatter.
+        let seconds = |t: &serde_json::Value| t["seconds"].as_f64().unwrap();
+        assert!(
+            !same || sgemms.iter().filter(|t| t["isa"] == isa).all(|t| seconds(t) >= seconds(reference)),
+            "{isa}: reference {reference} of {sgemms:?}"
+        );
         let stdout = String::from_utf8_lossy(&out.stdout);
         assert!(stdout.contains("<- reference"), "{stdout}");
     }
