@@ -70,9 +70,7 @@ impl Study {
     fn calls(&self) -> Vec<String> {
         let text = std::fs::read_to_string(self.calls_path()).unwrap_or_default();
         let out = self.out().display().to_string();
-        let mut calls: Vec<String> = text.lines().map(|l| l.replace(&out, "OUT")).collect();
-        calls.sort();
-        calls
+        sorted(text.lines().map(|l| l.replace(&out, "OUT")))
     }
 }
 
